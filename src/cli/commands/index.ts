@@ -1,0 +1,5 @@
+import { keysCommand } from "./keys.ts";
+import type { Command } from "./types.ts";
+
+// One line per command family; the order is the order of `medtrace help`.
+export const commands: Command[] = [keysCommand];

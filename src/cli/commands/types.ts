@@ -1,0 +1,5 @@
+export interface Command {
+  name: string;
+  usage: string[];
+  run(argv: string[]): Promise<number>;
+}
