@@ -1,0 +1,18 @@
+// src/imaging: DICOM/PNG/NPY reading and writing, pixel access by BitsStored, canonical hashes.
+export { type DicomImage, TAG } from "./dicom-image.ts";
+export { checkBits, decodedPhotometric, decodePixels } from "./dicom-pixels.ts";
+export { isLossySyntax, isNativeSyntax, readDicom } from "./dicom-read.ts";
+export { TS } from "./dicom-scan.ts";
+export { ImagingError, type ImagingErrorCode } from "./errors.ts";
+export { pixelSha256, planePixelSha256 } from "./hash.ts";
+export { type NpyArray, type NpyData, type NpyDtype, npyToImage, readNpy, readNpz } from "./npy.ts";
+export { readPng, writePng } from "./png.ts";
+export {
+  type ImageFormat,
+  type ReadImageResult,
+  readImage,
+  readImageFile,
+  sniffFormat,
+} from "./sniff.ts";
+export type { Photometric, PixelImage, PixelPadding } from "./types.ts";
+export { newUid } from "./uid.ts";
