@@ -106,7 +106,9 @@ test("watermark and permutation golden values of §6.5", () => {
   const pi = keyedPermutation(keys.perm, json, 1024);
   assert.deepEqual(Array.from(pi.slice(0, 8)), [285, 37, 518, 541, 773, 524, 130, 977]);
   const be = Buffer.alloc(2048);
-  pi.forEach((v, i) => be.writeUInt16BE(v, 2 * i));
+  pi.forEach((v, i) => {
+    be.writeUInt16BE(v, 2 * i);
+  });
   assert.equal(sha(be), "87f4dd5203bc231d526876655a44735f21bc484b7ee6f0db1487afc5435604d2");
 });
 
