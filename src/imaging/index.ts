@@ -1,8 +1,30 @@
 // src/imaging: DICOM/PNG/NPY reading and writing, pixel access by BitsStored, canonical hashes.
+
+export {
+  type CreateDicomOptions,
+  type CreatedDicom,
+  createDicomFromPixels,
+  SOP_CLASS,
+} from "./dicom-create.ts";
+export {
+  CONTRIBUTION_DESCRIPTION,
+  DERIVATION_DESCRIPTION,
+  type DerivedFile,
+  type DerivedOptions,
+  restoreDicomHeader,
+  type SourceIdentifiers,
+  writeDerivedDicom,
+} from "./dicom-derived.ts";
 export { type DicomImage, TAG } from "./dicom-image.ts";
 export { checkBits, decodedPhotometric, decodePixels } from "./dicom-pixels.ts";
 export { isLossySyntax, isNativeSyntax, readDicom } from "./dicom-read.ts";
 export { TS } from "./dicom-scan.ts";
+export {
+  MEDTRACE_IMPLEMENTATION_CLASS_UID,
+  MEDTRACE_IMPLEMENTATION_VERSION,
+  pixelRange,
+  writeDicomPixels,
+} from "./dicom-write.ts";
 export { ImagingError, type ImagingErrorCode } from "./errors.ts";
 export { pixelSha256, planePixelSha256 } from "./hash.ts";
 export { type NpyArray, type NpyData, type NpyDtype, npyToImage, readNpy, readNpz } from "./npy.ts";
