@@ -1,5 +1,6 @@
+import { flCommand } from "./fl.ts";
 import { keysCommand } from "./keys.ts";
 import type { Command } from "./types.ts";
 
 // One line per command family; the order is the order of `medtrace help`.
-export const commands: Command[] = [keysCommand];
+export const commands: Command[] = [keysCommand, flCommand];

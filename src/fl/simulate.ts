@@ -1,0 +1,329 @@
+// In-process federated simulator: K logical hospitals, one tfjs model instance reused for each
+// node's local training (sequentially; no worker threads yet), the real message path (sealed,
+// signed updates through the server inbox) and secure aggregation when on. Pure: the caller
+// loads the data and prints.
+import { generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
+import { x25519KeyPair } from "../crypto/envelope.ts";
+import { flDerive, flSeedBytes, Prg } from "../crypto/prg.ts";
+import { type Dataset, partition, type Split, subset } from "./dataset.ts";
+import { FlError } from "./errors.ts";
+import {
+  emptyInbox,
+  type InboxContext,
+  type InboxState,
+  type NodeIdentity,
+  type RoundTicket,
+  receiveUpdate,
+  sealUpdate,
+} from "./messages.ts";
+import {
+  buildCnn,
+  type CnnOptions,
+  initialWeights,
+  manifestHash,
+  manifestOf,
+  modelHash,
+  setFlat,
+} from "./model.ts";
+import { defaultSecAggParams } from "./secagg.ts";
+import { secureAggregateLocal } from "./secagg-local.ts";
+import { type FitResult, makeStrategy } from "./strategies/index.ts";
+import { evaluate, localTrain } from "./train.ts";
+import { type AlertEvent, detectOutliers, l2 } from "./validate.ts";
+
+export interface SimConfig {
+  nodes: number;
+  rounds: number;
+  split: Split;
+  seed: string;
+  strategy?: string;
+  strategyParams?: Record<string, number>;
+  secagg?: boolean;
+  model?: CnnOptions;
+  epochs?: number;
+  maxLocalSteps?: number;
+  batchSize?: number;
+  learningRate?: number;
+  lrDecayPerRound?: number;
+  shiftPx?: number;
+  maxUpdateNorm?: number;
+  excludeOutliers?: boolean;
+  /** fraction of nodes dropping after ShareKeys each round (secure aggregation) or not sending (plain) */
+  dropout?: number;
+  /** node index (0-based) that poisons its update */
+  attack?: { node: number; kind: "signflip" | "noise" };
+}
+
+export interface RoundReport {
+  round: number;
+  trainLoss: number;
+  testLoss: number;
+  acc: number;
+  auc: number;
+  valAcc?: number;
+  participants: number;
+  modelHash: string;
+  ms: { wall: number; trainMax: number; trainSum: number; nodeCryptoMax: number; server: number };
+  bytesUpPerNode: number;
+  alerts: AlertEvent[];
+  rejected: { nodeId: string; error: string; reason: string }[];
+}
+
+export interface SimResult {
+  rounds: RoundReport[];
+  partitionCounts: number[][];
+  params: number;
+  finalHash: string;
+  weights: Float32Array;
+}
+
+export interface SimData {
+  train: Dataset;
+  test: Dataset;
+  val?: Dataset;
+}
+
+export async function simulate(
+  cfg: SimConfig,
+  data: SimData,
+  onRound?: (r: RoundReport) => void,
+): Promise<SimResult> {
+  const strategy = makeStrategy(cfg.strategy ?? "fedavg", cfg.strategyParams);
+  const secagg = cfg.secagg ?? true;
+  if (secagg && !strategy.secureAggregationCompatible) {
+    throw new FlError(
+      "CONFIG_INVALID",
+      `strategy ${strategy.name} needs every update in clear and cannot run with secure aggregation; use --secagg off`,
+    );
+  }
+  if (secagg && cfg.nodes < 3)
+    throw new FlError("CONFIG_INVALID", "secure aggregation needs at least 3 nodes");
+  const seedBytes = flSeedBytes(cfg.seed);
+  const model = buildCnn({
+    inputSize: data.train.h,
+    channels: data.train.c,
+    classes: data.train.classes,
+    ...cfg.model,
+  });
+  const manifest = manifestOf(model);
+  const mHash = manifestHash(manifest);
+  let global = initialWeights(manifest, cfg.seed);
+  const parts = partition(data.train.y, data.train.classes, cfg.nodes, cfg.split, cfg.seed);
+  const nodeIds = parts.map((_, k) => `hospital-${String(k + 1).padStart(2, "0")}`);
+  const shards = parts.map((idx) => subset(data.train, idx));
+  const counts = shards.map((s) => {
+    const c = new Array<number>(s.classes).fill(0);
+    for (const v of s.y) c[v]++;
+    return c;
+  });
+  const ids: NodeIdentity[] = [];
+  const nodeKeys = new Map<string, KeyObject>();
+  const nodeSecrets = new Map<string, Uint8Array>();
+  for (const id of nodeIds) {
+    const k = generateKeyPairSync("ed25519");
+    ids.push({ nodeId: id, signKey: k.privateKey, seq: 0 });
+    nodeKeys.set(id, k.publicKey);
+    nodeSecrets.set(id, randomBytes(32));
+  }
+  const declaredN = new Map(nodeIds.map((id, k) => [id, shards[k].n]));
+  const reports: RoundReport[] = [];
+  let inbox: InboxState = emptyInbox;
+  for (let r = 1; r <= cfg.rounds; r++) {
+    const t0 = performance.now();
+    inbox = { ...inbox, accepted: [] }; // per-round acceptance; seq numbers persist
+    const lr = (cfg.learningRate ?? 1e-3) * (cfg.lrDecayPerRound ?? 1) ** (r - 1);
+    const rc = strategy.configureRound({ round: r, learningRate: lr, proxMu: 0 });
+    const roundKey = x25519KeyPair();
+    const ticket: RoundTicket = {
+      sessionId: `sim-${cfg.seed}`,
+      round: r,
+      attempt: 1,
+      roundPublicKey: roundKey.publicKey,
+      roundNonce: randomBytes(32),
+      baseModelHash: modelHash(global),
+      manifestHash: mHash,
+      quant: secagg ? { bits: 22, clip: 8 } : undefined,
+    };
+    // dropouts: a deterministic choice per round from the seed
+    const dropCount = Math.round((cfg.dropout ?? 0) * cfg.nodes);
+    const order = [...nodeIds];
+    new Prg(flDerive(seedBytes, `drop/r${r}`)).shuffle(order);
+    const dropped = new Set(order.slice(0, dropCount));
+    const trained: FitResult[] = [];
+    let trainMax = 0;
+    let trainSum = 0;
+    let lossSum = 0;
+    let lossN = 0;
+    for (let k = 0; k < cfg.nodes; k++) {
+      const id = nodeIds[k];
+      if (dropped.has(id) && !secagg) continue;
+      const ts = performance.now();
+      const res = localTrain(model, global, shards[k], {
+        round: r,
+        nodeId: id,
+        seedBytes,
+        epochs: cfg.epochs ?? 1,
+        maxSteps: cfg.maxLocalSteps,
+        batchSize: cfg.batchSize ?? 32,
+        learningRate: rc.learningRate,
+        proxMu: rc.proxMu,
+        shiftPx: cfg.shiftPx ?? 0,
+      });
+      const dt = performance.now() - ts;
+      trainMax = Math.max(trainMax, dt);
+      trainSum += dt;
+      lossSum += res.loss * res.n;
+      lossN += res.n;
+      if (cfg.attack && cfg.attack.node === k)
+        poison(res.delta, cfg.attack.kind, flDerive(seedBytes, `attack/r${r}`));
+      trained.push({ nodeId: id, delta: res.delta, n: res.n });
+    }
+    const alerts: AlertEvent[] = [];
+    const rejected: RoundReport["rejected"] = [];
+    let nodeCryptoMax = 0;
+    let server = 0;
+    let bytesUp = 0;
+    const inboxCtx = (len: number): InboxContext => ({
+      ticket,
+      roundKey,
+      nodeKeys,
+      selected: new Set(nodeIds),
+      nowMs: Date.now(),
+      validation: { length: len, maxUpdateNorm: secagg ? undefined : cfg.maxUpdateNorm },
+      declaredN,
+    });
+    let meanDelta: Float32Array;
+    let participants: number;
+    if (secagg) {
+      const p = defaultSecAggParams(ticket, Math.max(...shards.map((s) => s.n)));
+      const nodeSealMs = new Map<string, number>();
+      // node self-check before masking (§7.3): finite, length and norm
+      const selfOk = trained.filter((t) => {
+        const bad =
+          t.delta.some((v) => !Number.isFinite(v)) ||
+          (cfg.maxUpdateNorm !== undefined && l2(t.delta) > cfg.maxUpdateNorm);
+        if (bad)
+          rejected.push({
+            nodeId: t.nodeId,
+            error: "self-check",
+            reason: "update failed the node's self-check",
+          });
+        return !bad;
+      });
+      const sa = secureAggregateLocal(
+        selfOk.map((t) => ({ ...t, nodeSecret: nodeSecrets.get(t.nodeId) as Uint8Array })),
+        p,
+        dropped,
+        (nodeId, y) => {
+          const ts = performance.now();
+          const frame = sealUpdate(
+            ids[nodeIds.indexOf(nodeId)],
+            ticket,
+            { type: "secagg.masked", masked: y },
+            Date.now(),
+          );
+          nodeSealMs.set(nodeId, performance.now() - ts);
+          bytesUp = Math.max(bytesUp, frame.length);
+          const ss = performance.now();
+          const got = receiveUpdate(inbox, frame, inboxCtx(y.length));
+          server += performance.now() - ss;
+          inbox = got.state;
+          if (!got.outcome.ok) {
+            rejected.push({ nodeId, error: got.outcome.error, reason: got.outcome.reason });
+            return null;
+          }
+          return got.outcome.type === "secagg.masked" ? got.outcome.masked : null;
+        },
+      );
+      nodeCryptoMax = sa.clientMsMax + Math.max(0, ...nodeSealMs.values());
+      server += sa.serverMs;
+      meanDelta = sa.meanDelta;
+      participants = sa.u3.length;
+      if (meanDelta.some((v) => !Number.isFinite(v)))
+        throw new FlError("fl.aggregate.invalid", `round ${r}: non-finite aggregate`);
+    } else {
+      const accepted: FitResult[] = [];
+      for (const t of trained) {
+        const ts = performance.now();
+        const frame = sealUpdate(
+          ids[nodeIds.indexOf(t.nodeId)],
+          ticket,
+          { type: "plain.update", delta: t.delta, n: t.n },
+          Date.now(),
+        );
+        nodeCryptoMax = Math.max(nodeCryptoMax, performance.now() - ts);
+        bytesUp = Math.max(bytesUp, frame.length);
+        const ss = performance.now();
+        const got = receiveUpdate(inbox, frame, inboxCtx(t.delta.length));
+        server += performance.now() - ss;
+        inbox = got.state;
+        if (got.outcome.ok && got.outcome.type === "plain.update") {
+          accepted.push({
+            nodeId: t.nodeId,
+            delta: Float32Array.from(got.outcome.delta),
+            n: got.outcome.n,
+          });
+        } else if (!got.outcome.ok) {
+          rejected.push({ nodeId: t.nodeId, error: got.outcome.error, reason: got.outcome.reason });
+          alerts.push({
+            type: "fl.update.rejected",
+            round: r,
+            nodeId: t.nodeId,
+            reason: got.outcome.reason,
+          });
+        }
+      }
+      const ss = performance.now();
+      const outl = detectOutliers(accepted, r);
+      alerts.push(...outl);
+      const use = cfg.excludeOutliers
+        ? accepted.filter((a) => !outl.some((o) => o.nodeId === a.nodeId))
+        : accepted;
+      if (use.length === 0)
+        throw new FlError("fl.round.quorum", `round ${r}: no acceptable update`);
+      meanDelta = strategy.aggregateFit(use);
+      server += performance.now() - ss;
+      participants = use.length;
+    }
+    const ss = performance.now();
+    global = strategy.applyAggregate(global, meanDelta);
+    server += performance.now() - ss;
+    setFlat(model, global);
+    const ev = evaluate(model, data.test);
+    const val = data.val ? evaluate(model, data.val) : undefined;
+    const rep: RoundReport = {
+      round: r,
+      trainLoss: lossN ? lossSum / lossN : Number.NaN,
+      testLoss: ev.loss,
+      acc: ev.acc,
+      auc: ev.auc,
+      valAcc: val?.acc,
+      participants,
+      modelHash: modelHash(global),
+      ms: { wall: performance.now() - t0, trainMax, trainSum, nodeCryptoMax, server },
+      bytesUpPerNode: bytesUp,
+      alerts,
+      rejected,
+    };
+    reports.push(rep);
+    onRound?.(rep);
+  }
+  model.dispose();
+  return {
+    rounds: reports,
+    partitionCounts: counts,
+    params: manifest.length,
+    finalHash: modelHash(global),
+    weights: global,
+  };
+}
+
+function poison(delta: Float32Array, kind: "signflip" | "noise", key: Uint8Array): void {
+  if (kind === "signflip") {
+    for (let i = 0; i < delta.length; i++) delta[i] *= -10;
+    return;
+  }
+  // Gaussian N(0, 1) noise replaces the update (§10 experiment 6)
+  const prg = new Prg(key);
+  for (let i = 0; i < delta.length; i++) delta[i] = prg.normal();
+}
