@@ -171,7 +171,10 @@ class Walker {
       const group = this.u16(offset, s);
       const element = this.u16(offset + 2, s);
       if (group === 0xfffe) {
-        if (inItem && element === ITEM_DELIM) return offset + 8;
+        if (inItem && element === ITEM_DELIM) {
+          this.zeroLength(offset, s);
+          return offset + 8;
+        }
         throw parseError(
           `${this.what}: unexpected delimiter ${tagName(group, element)} in a data set`,
           offset,
@@ -183,6 +186,13 @@ class Walker {
     }
     if (inItem) throw parseError(`${this.what}: item without its delimiter`, offset);
     return offset;
+  }
+
+  /** Delimitation items have a zero length (PS3.5 §7.5); dcmjs throws on anything else. */
+  zeroLength(offset: number, s: Syntax): void {
+    if (this.u32(offset + 4, s) !== 0) {
+      throw parseError(`${this.what}: delimitation item with a non-zero length`, offset);
+    }
   }
 
   /** Items of a sequence; returns the offset after it. */
@@ -199,7 +209,10 @@ class Walker {
       const group = this.u16(offset, s);
       const element = this.u16(offset + 2, s);
       const length = this.u32(offset + 4, s);
-      if (group === 0xfffe && element === SEQ_DELIM && undefinedLength) return offset + 8;
+      if (group === 0xfffe && element === SEQ_DELIM && undefinedLength) {
+        this.zeroLength(offset, s);
+        return offset + 8;
+      }
       if (group !== 0xfffe || element !== ITEM) {
         throw parseError(
           `${this.what}: expected an item, found ${tagName(group, element)} in a sequence`,
@@ -226,7 +239,10 @@ class Walker {
       const group = this.u16(offset, s);
       const element = this.u16(offset + 2, s);
       const length = this.u32(offset + 4, s);
-      if (group === 0xfffe && element === SEQ_DELIM) return [offset + 8, Math.max(0, count - 1)];
+      if (group === 0xfffe && element === SEQ_DELIM) {
+        this.zeroLength(offset, s);
+        return [offset + 8, Math.max(0, count - 1)];
+      }
       if (group !== 0xfffe || element !== ITEM || length === UNDEFINED) {
         throw parseError(`${this.what}: malformed pixel data fragment`, offset);
       }
