@@ -29,10 +29,30 @@ export {
   verifyCheckpointNote,
 } from "./checkpoint/note.ts";
 export { type Entry, type NewEntry, sealEntry, ZERO_HASH_HEX } from "./entry/entry.ts";
+export { keyEpochBody } from "./entry/key-epoch.ts";
 export * from "./entry/schema.ts";
 export { checkForbiddenFields, validateBody, validateEntry } from "./entry/validate.ts";
 export { LedgerError, type LedgerErrorCode } from "./errors.ts";
-export { type Appended, Ledger, type LedgerOptions, type StoredEntry } from "./log/ledger.ts";
+export {
+  buildEvidence,
+  checkEvidence,
+  EVIDENCE_FORMAT,
+  type EvidenceBundle,
+  type EvidenceCheck,
+  type EvidenceError,
+  type EvidenceInput,
+  parseEvidence,
+  type VerifiedEvidence,
+  verifyEvidence,
+} from "./evidence/bundle.ts";
+export { formatTlogProof, parseTlogProof, type TlogProof } from "./evidence/tlog-proof.ts";
+export {
+  type Appended,
+  type EvidenceExtra,
+  Ledger,
+  type LedgerOptions,
+  type StoredEntry,
+} from "./log/ledger.ts";
 export { Frontier } from "./merkle/frontier.ts";
 export { EMPTY_ROOT, leafHash, nodeHash, toHex } from "./merkle/hash.ts";
 export { arraySubtree, consistencyProof, inclusionPath, merkleRoot } from "./merkle/tree.ts";

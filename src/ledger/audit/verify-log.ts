@@ -18,8 +18,8 @@ import type { LedgerStore } from "../store/types.ts";
 export interface HeldCheckpoint {
   size: number;
   root: Uint8Array;
-  /** Where it was kept: "edge", "anchor", "bundle", … */
-  source?: string;
+  /** Where it was kept. */
+  source?: "edge" | "anchor" | "bundle" | "held";
 }
 
 export interface VerifyOptions {

@@ -1,10 +1,15 @@
 // The ledger writer (ledger.md §2, §8.2, §11.2, §14): one in-process append queue over one store,
 // batched durable transactions, the right frontier in memory, checkpoint signing with self-check.
 
-import { type VerifyOptions, type VerifyReport, verifyLog } from "../audit/verify-log.ts";
+import {
+  type HeldCheckpoint,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyLog,
+} from "../audit/verify-log.ts";
 import { parseCanonical } from "../canonical/json.ts";
 import type { CheckpointSigner, NoteVerifierKey } from "../checkpoint/keys.ts";
-import { keyIdHex } from "../checkpoint/keys.ts";
+import { formatVkey, keyIdHex } from "../checkpoint/keys.ts";
 import { type SignedCheckpoint, signCheckpoint } from "../checkpoint/note.ts";
 import {
   advanceTail,
@@ -16,6 +21,7 @@ import {
 import type { EntryType } from "../entry/schema.ts";
 import { validateNew } from "../entry/validate.ts";
 import { LedgerError } from "../errors.ts";
+import { buildEvidence, type EvidenceBundle } from "../evidence/bundle.ts";
 import type { Frontier } from "../merkle/frontier.ts";
 import { equalBytes, toBase64 } from "../merkle/hash.ts";
 import { consistencyProof, inclusionPath, rootOf } from "../merkle/tree.ts";
@@ -36,6 +42,15 @@ export interface LedgerOptions {
   /** Clock, for tests. */
   now?: () => Date;
   zwFullbits?: ZwFullbits;
+}
+
+export interface EvidenceExtra {
+  suspect?: EvidenceBundle["suspect"];
+  findings?: EvidenceBundle["findings"];
+  traceEntryIndex?: number;
+  /** Checkpoints held elsewhere (edge, anchor, earlier bundle) to prove consistency from. */
+  held?: HeldCheckpoint[];
+  anchors?: EvidenceBundle["anchors"];
 }
 
 export interface Appended {
@@ -423,6 +438,44 @@ export class Ledger {
 
   private *indexSource(zwFullbits?: ZwFullbits) {
     for (const e of this.scan()) yield { index: e.index, rows: indexRowsOf(e.entry, zwFullbits) };
+  }
+
+  /**
+   * Evidence bundle for `indices` (ledger.md §10.2): signs a checkpoint covering them if needed,
+   * adds consistency proofs from held checkpoints. Verify with verifyEvidence(bundle, vkey).
+   */
+  async evidence(indices: readonly number[], extra: EvidenceExtra = {}): Promise<EvidenceBundle> {
+    const cp = await this.checkpoint();
+    const all = [
+      ...new Set([
+        ...indices,
+        ...(extra.traceEntryIndex !== undefined ? [extra.traceEntryIndex] : []),
+      ]),
+    ].sort((a, b) => a - b);
+    const sub = storeSubtree(this.store);
+    return buildEvidence({
+      vkey: formatVkey(this.signer),
+      checkpoint: cp,
+      entries: all.map((i) => ({
+        index: i,
+        bytes: this.entry(i).bytes,
+        proof: inclusionPath(sub, i, cp.size),
+      })),
+      consistency: extra.held?.map((h) => ({
+        fromSize: h.size,
+        fromRoot: h.root,
+        source: h.source ?? "held",
+        proof: this.consistencyProof(h.size, cp.size),
+      })),
+      anchors: extra.anchors,
+      suspect: extra.suspect,
+      findings: extra.findings,
+      traceEntryIndex: extra.traceEntryIndex,
+    });
+  }
+
+  get vkey(): string {
+    return formatVkey(this.signer);
   }
 
   async close(): Promise<void> {
