@@ -1,0 +1,11 @@
+import { deriveEpochKey, type MasterSecret } from "../../crypto/index.ts";
+import type { WmKeys } from "./embed.ts";
+
+/** K_pos(ε) and K_mac(ε) of an epoch, derived from the deployment's master secret (ledger.md §7.2). */
+export function watermarkKeys(master: MasterSecret, epoch = 1): WmKeys {
+  return {
+    epoch,
+    pos: deriveEpochKey(master, "wm/pos", epoch),
+    mac: deriveEpochKey(master, "wm/mac", epoch),
+  };
+}
