@@ -209,8 +209,9 @@ export function decodePixels(d: DicomImage): PixelImage {
       photometric: d.photometric,
     };
     // A JPEG-family codestream carries only BitsStored bits: signed values come back without
-    // their sign extension when BitsStored < BitsAllocated, so it is restored here.
-    const fixSign = signed && d.bitsStored < ba;
+    // their sign extension when BitsStored < BitsAllocated, so it is restored here. RLE keeps
+    // every byte of the container word, so its values are left exactly as stored.
+    const fixSign = signed && d.bitsStored < ba && d.transferSyntaxUid !== LOSSLESS_SYNTAX.rle;
     compressedFrames(d, value).forEach((encoded, f) => {
       const { bytes, planar } = decodeFrame(d.transferSyntaxUid, encoded, geometry, f);
       split(bytes, true, planar, fixSign, f);
