@@ -6,6 +6,7 @@ import { generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import { x25519KeyPair } from "../crypto/envelope.ts";
 import { flDerive, flSeedBytes, Prg } from "../crypto/prg.ts";
 import { type Dataset, partition, type Split, subset } from "./dataset.ts";
+import { clipUpdate, noisyMean, RdpAccountant } from "./dp.ts";
 import { FlError } from "./errors.ts";
 import {
   emptyInbox,
@@ -52,6 +53,8 @@ export interface SimConfig {
   dropout?: number;
   /** node index (0-based) that poisons its update */
   attack?: { node: number; kind: "signflip" | "noise" };
+  /** central DP (§8.2): nodes clip to S, the server adds N(0, z²S²) to the sum and divides by m */
+  dp?: { clipNorm: number; noiseMultiplier: number; delta?: number };
 }
 
 export interface RoundReport {
@@ -67,6 +70,8 @@ export interface RoundReport {
   bytesUpPerNode: number;
   alerts: AlertEvent[];
   rejected: { nodeId: string; error: string; reason: string }[];
+  /** (ε, δ) spent so far with DP on */
+  epsilon?: number;
 }
 
 export interface SimResult {
@@ -99,6 +104,22 @@ export async function simulate(
   if (secagg && cfg.nodes < 3)
     throw new FlError("CONFIG_INVALID", "secure aggregation needs at least 3 nodes");
   const seedBytes = flSeedBytes(cfg.seed);
+  if (cfg.dp && !strategy.secureAggregationCompatible) {
+    throw new FlError(
+      "CONFIG_INVALID",
+      "DP aggregates a uniform sum; robust strategies cannot be combined with it",
+    );
+  }
+  // The simulator has no deployment key; its central noise is keyed from the seed (a real server
+  // uses K("medtrace/v1/fl/dp-noise"), §1.7, so the data scientist cannot reproduce it).
+  const dp = cfg.dp
+    ? {
+        z: cfg.dp.noiseMultiplier,
+        s: cfg.dp.clipNorm,
+        key: (r: number) => flDerive(seedBytes, `dpnoise/central/r${r}`),
+      }
+    : null;
+  const accountant = cfg.dp ? new RdpAccountant(cfg.dp.delta ?? 1e-5) : null;
   const model = buildCnn({
     inputSize: data.train.h,
     channels: data.train.c,
@@ -176,7 +197,9 @@ export async function simulate(
       lossN += res.n;
       if (cfg.attack && cfg.attack.node === k)
         poison(res.delta, cfg.attack.kind, flDerive(seedBytes, `attack/r${r}`));
-      trained.push({ nodeId: id, delta: res.delta, n: res.n });
+      if (cfg.dp) clipUpdate(res.delta, cfg.dp.clipNorm);
+      // with DP the weights are uniform (§8.1): n = 1 for every node
+      trained.push({ nodeId: id, delta: res.delta, n: cfg.dp ? 1 : res.n });
     }
     const alerts: AlertEvent[] = [];
     const rejected: RoundReport["rejected"] = [];
@@ -195,7 +218,7 @@ export async function simulate(
     let meanDelta: Float32Array;
     let participants: number;
     if (secagg) {
-      const p = defaultSecAggParams(ticket, Math.max(...shards.map((s) => s.n)));
+      const p = defaultSecAggParams(ticket, cfg.dp ? 1 : Math.max(...shards.map((s) => s.n)));
       const nodeSealMs = new Map<string, number>();
       // node self-check before masking (§7.3): finite, length and norm
       const selfOk = trained.filter((t) => {
@@ -237,7 +260,9 @@ export async function simulate(
       );
       nodeCryptoMax = sa.clientMsMax + Math.max(0, ...nodeSealMs.values());
       server += sa.serverMs;
-      meanDelta = sa.meanDelta;
+      meanDelta = dp
+        ? noisyMean(sa.sum.subarray(1), cfg.nodes, dp.z, dp.s, dp.key(r))
+        : sa.meanDelta;
       participants = sa.u3.length;
       if (meanDelta.some((v) => !Number.isFinite(v)))
         throw new FlError("fl.aggregate.invalid", `round ${r}: non-finite aggregate`);
@@ -281,12 +306,18 @@ export async function simulate(
         : accepted;
       if (use.length === 0)
         throw new FlError("fl.round.quorum", `round ${r}: no acceptable update`);
-      meanDelta = strategy.aggregateFit(use);
+      if (dp) {
+        const sum = new Float64Array(use[0].delta.length);
+        for (const u of [...use].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)))
+          for (let i = 0; i < sum.length; i++) sum[i] += u.delta[i];
+        meanDelta = noisyMean(sum, cfg.nodes, dp.z, dp.s, dp.key(r));
+      } else meanDelta = strategy.aggregateFit(use);
       server += performance.now() - ss;
       participants = use.length;
     }
     const ss = performance.now();
     global = strategy.applyAggregate(global, meanDelta);
+    accountant?.step(cfg.dp?.noiseMultiplier as number);
     server += performance.now() - ss;
     setFlat(model, global);
     const ev = evaluate(model, data.test);
@@ -304,6 +335,7 @@ export async function simulate(
       bytesUpPerNode: bytesUp,
       alerts,
       rejected,
+      epsilon: accountant?.peek().epsilon,
     };
     reports.push(rep);
     onRound?.(rep);

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { initBackend } from "../../src/fl/backend.ts";
 import { type Dataset, head, npzDatasets } from "../../src/fl/dataset.ts";
+import { epsilon } from "../../src/fl/dp.ts";
 import { simulate } from "../../src/fl/simulate.ts";
 import { dataPath } from "../../src/util/data-path.ts";
 
@@ -76,4 +77,23 @@ test("plain mode: a sign-flipping hospital raises fl.update.outlier; the median 
     ),
     /cannot run with secure aggregation/,
   );
+});
+
+test("central DP: clipped uniform updates, noisy mean, ε reported by the accountant per round", async () => {
+  await initBackend("wasm");
+  const d = data();
+  const res = await simulate(
+    {
+      nodes: 3,
+      rounds: 2,
+      split: { kind: "iid" },
+      seed: "3",
+      secagg: true,
+      dp: { clipNorm: 0.5, noiseMultiplier: 4 },
+    },
+    { train: head(d.train, 150), test: head(d.test, 60) },
+  );
+  assert.ok(Math.abs((res.rounds[0].epsilon as number) - epsilon(4, 1).epsilon) < 1e-9);
+  assert.ok(Math.abs((res.rounds[1].epsilon as number) - epsilon(4, 2).epsilon) < 1e-9);
+  assert.equal(res.rounds[1].participants, 3);
 });

@@ -24,7 +24,8 @@ export const flCommand: Command = {
   usage: [
     "fl simulate --nodes K --rounds R --split iid|dirichlet:ALPHA [--data NPZ] [--secagg on|off]",
     "            [--strategy NAME] [--seed S] [--epochs E] [--lr X] [--lr-decay X] [--shift PX]",
-    "            [--padding valid|same] [--subset N] [--dropout F] [--backend auto|wasm|cpu] [--json]",
+    "            [--padding valid|same] [--subset N] [--dropout F] [--dp central:Z:S]",
+    "            [--backend auto|wasm|cpu] [--json]   in-process federated simulation on an NPZ",
   ],
   async run(argv) {
     const [sub, ...rest] = argv;
@@ -48,6 +49,7 @@ export const flCommand: Command = {
         subset: { type: "string" },
         dropout: { type: "string", default: "0" },
         backend: { type: "string" },
+        dp: { type: "string" },
         json: { type: "boolean" },
       },
       [],
@@ -72,6 +74,13 @@ export const flCommand: Command = {
     if (!["auto", "wasm", "cpu", "tensorflow"].includes(backend))
       throw new UsageError("--backend auto|wasm|cpu|tensorflow");
     const split = parseSplit(v.split as string);
+    let dp: { noiseMultiplier: number; clipNorm: number } | undefined;
+    if (v.dp !== undefined && v.dp !== "off") {
+      const m = /^central:([0-9.]+):([0-9.]+)$/.exec(v.dp);
+      if (!m || !(Number(m[1]) > 0) || !(Number(m[2]) > 0))
+        throw new UsageError("--dp central:Z:S (noise multiplier, clip norm)");
+      dp = { noiseMultiplier: Number(m[1]), clipNorm: Number(m[2]) };
+    }
     const out = output(v.json ?? false);
     const info = await initBackend(backend);
     const file = v.data ?? dataPath("pneumoniamnist", "pneumoniamnist.npz");
@@ -91,6 +100,7 @@ export const flCommand: Command = {
       shiftPx: int("shift", v.shift as string, 0),
       model: { padding: v.padding as "valid" | "same" },
       dropout: num("dropout", v.dropout as string),
+      dp,
     };
     if (!out.json) {
       process.stdout.write(
@@ -127,7 +137,7 @@ export const flCommand: Command = {
       [
         "",
         `hospitals' class counts: ${res.partitionCounts.map((c) => c.join("/")).join(", ")}`,
-        `final test ACC ${f3(last.acc)}, AUC ${f3(last.auc)}, model ${res.finalHash.slice(0, 16)}…, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        `final test ACC ${f3(last.acc)}, AUC ${f3(last.auc)}${last.epsilon !== undefined ? `, ε ${last.epsilon.toFixed(3)} (δ 1e-5)` : ""}, model ${res.finalHash.slice(0, 16)}…, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       ],
     );
     return EXIT.ok;
