@@ -256,7 +256,7 @@ function checkFindings(b: EvidenceBundle, entries: Entry[]): void {
     .map((e) => e.body as ImageSharedBody);
   if (b.traceEntryIndex !== undefined) {
     const t = byIndex.get(b.traceEntryIndex);
-    if (!t || t.type !== "trace.performed") fail("trace entry is not in the bundle");
+    if (t?.type !== "trace.performed") fail("trace entry is not in the bundle");
     const body = t!.body as TracePerformedBody;
     if (b.suspect && JSON.stringify(sortKeys(b.suspect)) !== JSON.stringify(sortKeys(body.suspect)))
       fail("suspect differs from the trace entry");
