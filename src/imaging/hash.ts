@@ -1,5 +1,6 @@
 // Canonical pixel hash, reversible-watermark.md §2.3: independent of the container format.
 import { createHash } from "node:crypto";
+import { endianness } from "node:os";
 import type { PixelImage } from "./types.ts";
 
 const DOMAIN = Buffer.from("medtrace/pixels/v1\0", "ascii");
@@ -13,8 +14,11 @@ function header(rows: number, cols: number, frames: number, spp: number): Buffer
   return h;
 }
 
+const LITTLE_ENDIAN_HOST = endianness() === "LE";
+
 /** Values as int32 little-endian (§2.3), whatever the host's byte order. */
 function int32le(data: Int32Array): Uint8Array {
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = Buffer.alloc(data.length * 4);
   for (let i = 0; i < data.length; i++) out.writeInt32LE(data[i], i * 4);
   return out;
