@@ -261,13 +261,16 @@ function datasetSyntax(uid: string): Syntax {
   return LE_EXPLICIT;
 }
 
+/** Upper bound on an inflated data set, so a small deflate bomb cannot exhaust memory. */
+const MAX_INFLATED = 512 * 1024 * 1024;
+
 /** Inflates a deflated data set (PS3.5 §A.5: RFC 1951 without a zlib header). */
 export function inflateDataset(bytes: Uint8Array): Uint8Array {
   try {
-    return inflateRawSync(bytes);
+    return inflateRawSync(bytes, { maxOutputLength: MAX_INFLATED });
   } catch {
     try {
-      return inflateSync(bytes);
+      return inflateSync(bytes, { maxOutputLength: MAX_INFLATED });
     } catch (err) {
       throw parseError(`deflated data set does not inflate: ${(err as Error).message}`);
     }
