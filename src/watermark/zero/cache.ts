@@ -12,6 +12,7 @@ import { orthonormalityError } from "./linalg.ts";
 import { checkRacahDomain, type RacahParams, racahBasis } from "./racah.ts";
 
 const FORMAT = "medtrace/zw-rows/v1";
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 export interface KernelCacheOptions {
   /** Directory for the on-disk rows; null keeps everything in memory. */
@@ -152,8 +153,11 @@ export class KernelCache {
       if (canonicalJson(meta.header) !== canonicalJson(header)) throw new Error("header");
       if (data.length !== q * N * 8) throw new Error("length");
       if (createHash("sha256").update(data).digest("hex") !== meta.sha256) throw new Error("hash");
+      // Copy into an aligned buffer; float64 little-endian is the native order on every
+      // platform Node supports, checked once below.
       const rows = new Float64Array(q * N);
-      for (let i = 0; i < rows.length; i++) rows[i] = data.readDoubleLE(i * 8);
+      new Uint8Array(rows.buffer).set(data);
+      if (!LITTLE_ENDIAN) for (let i = 0; i < rows.length; i++) rows[i] = data.readDoubleLE(i * 8);
       if (!(orthonormalityError(rows, q, N) <= 1e-9)) throw new Error("orthonormality");
       this.stats.diskHits++;
       return rows;
@@ -167,7 +171,8 @@ export class KernelCache {
     const path = this.#path(id);
     if (!path || !this.dir) return;
     const data = Buffer.alloc(rows.length * 8);
-    for (let i = 0; i < rows.length; i++) data.writeDoubleLE(rows[i], i * 8);
+    if (LITTLE_ENDIAN) data.set(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+    else for (let i = 0; i < rows.length; i++) data.writeDoubleLE(rows[i], i * 8);
     const meta = Buffer.from(
       JSON.stringify({ header, sha256: createHash("sha256").update(data).digest("hex") }),
       "utf8",
