@@ -282,8 +282,9 @@ function tune(
       const zw = new ZeroWatermark(p, new KernelCache({ dir: null }));
       const shares = imgs.map((im) => zw.register(im, { id: im.id }, keys));
       const bers: number[] = [];
-      for (const row of attacked)
-        row.forEach((im, i) => bers.push(zw.verify(im, shares[i], keys).ber));
+      for (const row of attacked) {
+        for (let i = 0; i < row.length; i++) bers.push(zw.verify(row[i], shares[i], keys).ber);
+      }
       const dShares = disc.map((im) => zw.register(im, { id: im.id }, keys));
       const minDisc = crossMatrix(zw, disc, dShares, keys).minBer;
       const meanBer = mean(bers);
