@@ -123,8 +123,16 @@ export function createDicomFromPixels(
     [TAG.PixelData]: element(vr, [bytes.buffer]),
   };
   if (spp === 3) dict[TAG.PlanarConfiguration] = element("US", [0]);
-  // Frame Increment Pointer is not written for multi-frame stacks: they carry no frame vector.
-  if (image.frames > 1) dict[TAG.NumberOfFrames] = element("IS", [image.frames]);
+  if (image.frames > 1) {
+    dict[TAG.NumberOfFrames] = element("IS", [image.frames]);
+    // Multi-frame SC (PS3.3 C.8.6.3): Frame Increment Pointer -> Frame Label Vector "1".."n",
+    // when the labels fit a short-length SH value.
+    const labels = Array.from({ length: image.frames }, (_, i) => String(i + 1));
+    if (labels.join("\\").length < 0xfff0) {
+      dict["00280009"] = element("AT", [0x00182002]);
+      dict["00182002"] = element("SH", labels);
+    }
+  }
   if (opts.studyDescription) dict["00081030"] = element("LO", [opts.studyDescription]);
   if (opts.seriesDescription) dict["0008103E"] = element("LO", [opts.seriesDescription]);
   if (image.padding) {

@@ -101,6 +101,9 @@ test("a multi-frame signed stack with padding round-trips through createDicomFro
   const created = createDicomFromPixels(image);
   const d = readDicom(created.bytes);
   assert.equal(d.sopClassUid, SOP_CLASS.multiFrameGrayscaleWord);
+  const ds = dicomParser.parseDicom(created.bytes);
+  assert.equal(ds.attributeTag("x00280009"), "x00182002");
+  assert.equal(ds.string("x00182002"), "1\\2\\3");
   const back = decodePixels(d);
   assert.equal(back.frames, 3);
   assert.deepEqual(back.padding, { value: -2000 });
