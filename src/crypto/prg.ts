@@ -19,11 +19,23 @@ export function flDerive(key: Uint8Array, label: string): Uint8Array {
   return new Uint8Array(hkdfSync("sha256", key, "medtrace/v1/fl", Buffer.from(label, "utf8"), 32));
 }
 
+let zeros = Buffer.alloc(0);
+
 /** `len` bytes of AES-256-CTR keystream starting at block 0 (used directly for masks, §6.3). */
 export function keystream(key: Uint8Array, len: number): Uint8Array {
   if (key.length !== 32) throw new CryptoError("PRG_KEY_LENGTH", "PRG key must be 32 bytes");
+  if (zeros.length < len) zeros = Buffer.alloc(len); // explicit cache of zero bytes, never written
   const c = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
-  return new Uint8Array(c.update(Buffer.alloc(len)));
+  const out = c.update(zeros.subarray(0, len));
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** The keystream as little-endian u32 words (masks are added mod 2^32). */
+export function keystreamU32(key: Uint8Array, words: number): Uint32Array {
+  const b = keystream(key, 4 * words);
+  return b.byteOffset % 4 === 0
+    ? new Uint32Array(b.buffer, b.byteOffset, words)
+    : new Uint32Array(b.slice().buffer);
 }
 
 const CHUNK = 4096;

@@ -22,7 +22,7 @@ import {
   x25519PublicFromB64u,
 } from "../crypto/envelope.ts";
 import { canonicalBytes } from "../crypto/jcs.ts";
-import { flDerive, keystream } from "../crypto/prg.ts";
+import { flDerive, keystreamU32 } from "../crypto/prg.ts";
 import { type Share, shamirCombine, shamirSplit } from "../crypto/shamir.ts";
 import { FlError } from "./errors.ts";
 
@@ -230,7 +230,7 @@ export function quantise(
   srKey: Uint8Array,
 ): Uint32Array {
   const delta = quantStep(p);
-  const u = new Uint32Array(keystream(srKey, 4 * x.length).buffer);
+  const u = keystreamU32(srKey, x.length);
   const max = 2 ** p.quantBits - 1;
   const q = new Uint32Array(x.length);
   for (let i = 0; i < x.length; i++) {
@@ -241,7 +241,7 @@ export function quantise(
 }
 
 function addMask(y: Uint32Array, key: Uint8Array, sign: 1 | -1): void {
-  const m = new Uint32Array(keystream(key, 4 * y.length).buffer);
+  const m = keystreamU32(key, y.length);
   if (sign === 1) for (let i = 0; i < y.length; i++) y[i] += m[i];
   else for (let i = 0; i < y.length; i++) y[i] -= m[i];
 }
