@@ -1,7 +1,7 @@
 // `npm run bench -- zw [--quick] [--tune] [--json] [--check]`: the zero-watermark benchmark of
 // zero-watermark.md §17. Rows = attacks, columns = FrROM, ROM (p = 1), DWT-SVD, DWT-DCT,
 // DWT-LL3 block-mean, Rani-like, Huang-like. Data: ../shared/data (set B of §17.1).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { masterSecret } from "../src/crypto/index.ts";
@@ -392,6 +392,13 @@ export default async function (argv: string[]): Promise<number> {
       ),
     );
     log("");
+    mkdirSync(join(process.cwd(), "bench", "out"), { recursive: true });
+    writeFileSync(
+      join(process.cwd(), "bench", "out", "zw-tune.json"),
+      `${JSON.stringify(result, null, 1)}\n`,
+    );
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
   }
 
   // -------- kernels, cold and warm (§14)
@@ -530,6 +537,37 @@ export default async function (argv: string[]): Promise<number> {
       ]),
     ),
   );
+
+  // -------- set A (optional): the anchors' eight generic images, FrROM only
+  const setADir = process.env.MEDTRACE_BENCH_ZW_SETA;
+  if (setADir) {
+    const setA = readdirSync(setADir)
+      .filter((f) => f.endsWith(".png"))
+      .sort()
+      .map((f) => load8(join(setADir, f), f.replace(/\.png$/, "")));
+    const shA = setA.map((im) => frrom.register(im, { image: im.id }, keys));
+    const rowsA: string[][] = [];
+    const resA: Record<string, ReturnType<typeof summary>> = {};
+    for (const a of attacks) {
+      const c: Cell = { ber: [], nc: [], ncPm: [], match: 0 };
+      setA.forEach((im, i) => {
+        const r = frrom.verify(applyAttack(a, im, im.id), shA[i], keys);
+        c.ber.push(r.ber);
+        c.nc.push(r.nc);
+        c.ncPm.push(r.ncPm);
+        if (r.decision === "match") c.match++;
+      });
+      resA[a] = summary(c);
+      rowsA.push([
+        a,
+        TARGETS[a]?.anchor ?? "–",
+        `${f4(resA[a].meanBer)} (${f4(resA[a].worstBer)})`,
+      ]);
+    }
+    result.setA = { images: setA.map((i) => i.id), attacks: resA };
+    log(`\n## Set A (${setA.map((i) => i.id).join(", ")}), FrROM, beside the anchors\n`);
+    log(table(["attack", "anchor mean (worst)", "measured mean (worst)"], rowsA));
+  }
 
   // -------- discrimination
   const disc: Record<string, ReturnType<typeof crossMatrix>> = {};
