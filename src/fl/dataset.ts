@@ -1,8 +1,8 @@
 // Datasets held in memory as float32 NHWC in [0, 1] (federated-learning.md §4.1–4.2) and the
 // benchmark partitions of §4.5 (IID, Dirichlet label skew), all seeded through the FL PRG.
 import { flDerive, flSeedBytes, Prg } from "../crypto/prg.ts";
+import { type NpyArray, readNpz } from "../imaging/index.ts";
 import { FlError } from "./errors.ts";
-import { type NpyArray, readNpz } from "./npz.ts";
 
 export interface Dataset {
   x: Float32Array; // n·h·w·c, values in [0, 1]
@@ -23,7 +23,7 @@ function toDataset(images: NpyArray, labels: NpyArray, classes?: number): Datase
   const x = new Float32Array(images.data.length);
   const src = images.data;
   if (src instanceof BigInt64Array) throw new FlError("DATASET_INVALID", "64-bit integer images");
-  const scale = images.dtype.endsWith("u1") ? 1 / 255 : 1;
+  const scale = images.dtype === "uint8" ? 1 / 255 : 1;
   for (let i = 0; i < x.length; i++) x[i] = (src[i] as number) * scale;
   const y = new Int32Array(n);
   const ld = labels.data;
@@ -39,12 +39,12 @@ export function npzDatasets(bytes: Uint8Array): Record<SplitName, Dataset> {
   const out: Partial<Record<SplitName, Dataset>> = {};
   let k = 2;
   for (const s of ["train", "val", "test"] as const) {
-    const l = arrays[`${s}_labels`];
+    const l = arrays.get(`${s}_labels`);
     if (l) for (const v of l.data) k = Math.max(k, Number(v) + 1);
   }
   for (const s of ["train", "val", "test"] as const) {
-    const im = arrays[`${s}_images`];
-    const l = arrays[`${s}_labels`];
+    const im = arrays.get(`${s}_images`);
+    const l = arrays.get(`${s}_labels`);
     if (!im || !l) throw new FlError("DATASET_INVALID", `npz lacks ${s}_images / ${s}_labels`);
     out[s] = toDataset(im, l, k);
   }
