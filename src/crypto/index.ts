@@ -1,4 +1,28 @@
+export {
+  agreeKey,
+  DEFAULT_CHUNK,
+  ENVELOPE_ALG,
+  type EnvelopeParams,
+  keyId,
+  open,
+  type SealedEnvelope,
+  seal,
+  type X25519Pair,
+  x25519KeyPair,
+  x25519PublicB64u,
+  x25519PublicFromB64u,
+} from "./envelope.ts";
 export { CryptoError } from "./errors.ts";
+export {
+  bodyDigestOk,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  type FrameHeader,
+  nextSeq,
+  verifyFrameSignature,
+} from "./frame.ts";
+export { canonicalBytes, canonicalJson } from "./jcs.ts";
 export {
   deriveEpochKey,
   deriveKey,
@@ -17,3 +41,5 @@ export {
   loadMasterSecret,
   readMasterFile,
 } from "./master-file.ts";
+export { flDerive, flSeedBytes, keystream, keystreamU32, Prg } from "./prg.ts";
+export { type Share, shamirCombine, shamirSplit } from "./shamir.ts";
