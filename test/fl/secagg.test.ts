@@ -5,9 +5,11 @@ import { keystream, keystreamU32 } from "../../src/crypto/prg.ts";
 import { shamirCombine } from "../../src/crypto/shamir.ts";
 import {
   defaultSecAggParams,
+  freezeU1,
   quantise,
   quantStep,
   selfMaskKey,
+  unmask,
   unmaskResponse,
 } from "../../src/fl/secagg.ts";
 import { type SecAggInput, secureAggregateLocal } from "../../src/fl/secagg-local.ts";
@@ -145,4 +147,26 @@ test("too many dropouts fail the round with a quorum error", () => {
   const p = params(300);
   const drop = new Set(ins.slice(0, 3).map((i) => i.nodeId));
   assert.throws(() => secureAggregateLocal(ins, p, drop), /fl\.secagg/);
+});
+
+test("a bad Shamir share is survived by subset search, or named with fl.secagg.bad-share", () => {
+  const ins = inputs(5);
+  const p = params(300);
+  const r = secureAggregateLocal(ins, p, new Set([ins[4].nodeId]));
+  const u1 = freezeU1(r.serverView.adverts);
+  const corrupt = (from: string) =>
+    r.serverView.responses.map((resp) =>
+      resp.from === from
+        ? {
+            ...resp,
+            bShares: resp.bShares.map((s) => ({ of: s.of, y: s.y.map((b) => b ^ 0x5a) })),
+            sShares: resp.sShares.map((s) => ({ of: s.of, y: s.y.map((b) => b ^ 0x5a) })),
+          }
+        : resp,
+    );
+  const again = unmask(u1, r.u2, r.u3, r.serverView.masked, corrupt(r.u3[0]), p);
+  assert.deepEqual(again.meanDelta, r.meanDelta);
+  // with only t responses, one of them bad, no consistent subset exists
+  const few = corrupt(r.u3[0]).slice(0, u1.t);
+  assert.throws(() => unmask(u1, r.u2, r.u3, r.serverView.masked, few, p), /fl\.secagg\.bad-share/);
 });
