@@ -5,19 +5,19 @@ import { commands } from "./commands/index.ts";
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "help" || name === "--help" || name === "-h") {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    process.stderr.write(`medtrace: unknown command '${name}'\n\n${usage()}`);
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
+    process.stderr.write(`medtrace: unknown command '${name}'\n\n${await usage()}`);
     return EXIT.usage;
   }
   const json = rest.includes("--json");
   try {
-    return await command.run(rest);
+    return await (await entry.load()).run(rest);
   } catch (err) {
-    return reportError(err, json, command.name);
+    return reportError(err, json, entry.name);
   }
 }
 
@@ -36,7 +36,8 @@ function reportError(err: unknown, json: boolean, name: string): number {
   return exit;
 }
 
-function usage(): string {
-  const lines = commands.map((c) => `  ${c.usage.join("\n  ")}`);
+async function usage(): Promise<string> {
+  const loaded = await Promise.all(commands.map((c) => c.load()));
+  const lines = loaded.map((c) => `  ${c.usage.join("\n  ")}`);
   return `medtrace: traceable medical image sharing and federated learning\n\nusage:\n${lines.join("\n")}\n\nEvery command takes --json. Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 refused.\n`;
 }

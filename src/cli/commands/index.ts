@@ -1,15 +1,17 @@
-import { flCommand } from "./fl.ts";
-import { keysCommand } from "./keys.ts";
-import { ledgerCommand } from "./ledger.ts";
-import { markCommand } from "./mark.ts";
 import type { Command } from "./types.ts";
-import { zeroCommand } from "./zero.ts";
+
+export interface CommandEntry {
+  name: string;
+  /** Loaded on use only: a command never pays for another's dependencies (TensorFlow.js, codecs). */
+  load: () => Promise<Command>;
+}
 
 // One line per command family; the order is the order of `medtrace help`.
-export const commands: Command[] = [
-  keysCommand,
-  markCommand,
-  flCommand,
-  zeroCommand,
-  ledgerCommand,
+export const commands: CommandEntry[] = [
+  { name: "demo", load: async () => (await import("./demo.ts")).demoCommand },
+  { name: "keys", load: async () => (await import("./keys.ts")).keysCommand },
+  { name: "mark", load: async () => (await import("./mark.ts")).markCommand },
+  { name: "zero", load: async () => (await import("./zero.ts")).zeroCommand },
+  { name: "ledger", load: async () => (await import("./ledger.ts")).ledgerCommand },
+  { name: "fl", load: async () => (await import("./fl.ts")).flCommand },
 ];

@@ -1,0 +1,131 @@
+// The `medtrace` command as a user runs it: exit codes, --json, files written.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { dataPath } from "../../src/util/data-path.ts";
+
+const BIN = new URL("../../bin/medtrace.mjs", import.meta.url).pathname;
+
+function medtrace(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, MEDTRACE_MASTER_SECRET: "" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "medtrace-cli-"));
+const key = join(dir, "master.json");
+
+test("keys init writes a 0600 key file and refuses to overwrite it", () => {
+  assert.equal(medtrace("keys", "init", "--out", key).code, 0);
+  assert.equal(statSync(key).mode & 0o777, 0o600);
+  const again = medtrace("keys", "init", "--out", key, "--json");
+  assert.equal(again.code, 1);
+  assert.equal(again.json().error, "KEY_FILE_EXISTS");
+});
+
+test("mark embed, decode and restore a DICOM slice; the restored pixels hash to the source", () => {
+  const marked = join(dir, "marked.dcm");
+  const embed = medtrace(
+    "mark",
+    "embed",
+    dataPath("ct-head", "slice-010.dcm"),
+    marked,
+    "--key-file",
+    key,
+    "--json",
+  );
+  assert.equal(embed.code, 0, embed.stderr);
+  const e = embed.json();
+  assert.match(e.token, /^[0-9a-f]{32}$/);
+  assert.ok(e.psnrDynamicRange > 70);
+  const decoded = medtrace("mark", "decode", marked, "--key-file", key, "--json");
+  assert.equal(decoded.code, 0);
+  assert.equal(decoded.json().token, e.token);
+  const restoredPath = join(dir, "restored.dcm");
+  const restored = medtrace("mark", "restore", marked, restoredPath, "--key-file", key, "--json");
+  assert.equal(restored.code, 0);
+  assert.equal(restored.json().restoredPixelSha256, e.sourcePixelSha256);
+  assert.ok(existsSync(restoredPath));
+});
+
+test("decode of an unmarked image exits 3 with 'no watermark detected'", () => {
+  const r = medtrace("mark", "decode", dataPath("ct-head", "slice-020.dcm"), "--key-file", key);
+  assert.equal(r.code, 3);
+  assert.match(r.stdout, /no watermark detected/);
+});
+
+test("refusals exit 4 (capacity, lossy source); usage errors exit 2; a missing key says how to make one", () => {
+  const small = medtrace(
+    "mark",
+    "embed",
+    dataPath("dicom", "pydicom", "MR_small.dcm"),
+    join(dir, "x.dcm"),
+    "--key-file",
+    key,
+    "--json",
+  );
+  assert.equal(small.code, 4);
+  assert.equal(small.json().error, "WM_CAPACITY");
+  const lossy = medtrace(
+    "mark",
+    "embed",
+    dataPath("dicom", "pydicom", "JPEG-lossy.dcm"),
+    join(dir, "y.dcm"),
+    "--key-file",
+    key,
+  );
+  assert.equal(lossy.code, 4);
+  assert.match(lossy.stderr, /lossy/);
+  assert.equal(medtrace("mark", "embed", "only-one-arg").code, 2);
+  assert.equal(medtrace("mark", "frobnicate").code, 2);
+  const nokey = medtrace("mark", "decode", dataPath("ct-head", "slice-020.dcm"));
+  assert.equal(nokey.code, 1);
+  assert.match(nokey.stderr, /keys init/);
+  const garbage = medtrace("mark", "decode", dataPath("README.md"), "--key-file", key, "--json");
+  assert.equal(garbage.code, 1);
+  assert.equal(garbage.json().error, "IMG_UNSUPPORTED");
+});
+
+test("capacity mode embeds the requested number of bits in a PNG and reports PSNR", () => {
+  const out = join(dir, "cap.png");
+  const r = medtrace(
+    "mark",
+    "embed",
+    dataPath("images", "boat.png"),
+    out,
+    "--mode",
+    "capacity",
+    "--bits",
+    "1158",
+    "--seed",
+    "s",
+    "--json",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const j = r.json();
+  assert.equal(j.payloadBits, 1158);
+  assert.ok(j.psnr > 63.48 + 2, `PSNR ${j.psnr} beats the reference's 63.48 dB by 2 dB`);
+  assert.ok(readFileSync(out).length > 0);
+});
+
+test("demo runs the watermark story end to end", () => {
+  const r = medtrace("demo", "--out", mkdtempSync(join(tmpdir(), "medtrace-demo-")), "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const j = r.json();
+  assert.equal(j.ok, true);
+  assert.deepEqual(
+    j.steps.map((s: { step: string; ok: boolean }) => [s.step, s.ok]),
+    [
+      ["mark", true],
+      ["decode", true],
+      ["restore", true],
+      ["tampered-leak", true],
+      ["unrelated", true],
+    ],
+  );
+});
