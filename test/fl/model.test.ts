@@ -187,3 +187,28 @@ test("training is bit-reproducible on wasm from the same seed", async () => {
   const b = localTrain(m, g, data, opts);
   assert.equal(modelHash(a.delta), modelHash(b.delta));
 });
+
+test("FedProx's proximal term keeps the local model closer to the global one", async () => {
+  await initBackend("wasm");
+  const n = 96;
+  const x = Float32Array.from({ length: n * 784 }, (_, i) => ((i * 2654435761) % 997) / 997);
+  const y = Int32Array.from({ length: n }, (_, i) => (i * 5) % 2);
+  const data: Dataset = { x, y, n, h: 28, w: 28, c: 1, classes: 2 };
+  const m = buildCnn();
+  const g = initialWeights(manifestOf(m), "prox");
+  const base = {
+    round: 1,
+    nodeId: "a",
+    seedBytes: flSeedBytes("prox"),
+    epochs: 2,
+    learningRate: 1e-2,
+    optimizer: "sgd" as const,
+  };
+  const norm = (d: Float32Array) => Math.sqrt(d.reduce((s, v) => s + v * v, 0));
+  const free = localTrain(m, g, data, base);
+  const prox = localTrain(m, g, data, { ...base, proxMu: 5 });
+  assert.ok(norm(prox.delta) < norm(free.delta), `${norm(prox.delta)} vs ${norm(free.delta)}`);
+  assert.equal(free.n, n);
+  assert.equal(free.steps, 2 * Math.ceil(n / 32));
+  assert.equal(localTrain(m, g, data, { ...base, maxSteps: 2 }).steps, 2);
+});

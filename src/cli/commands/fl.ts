@@ -73,7 +73,12 @@ export const flCommand: Command = {
     const backend = (v.backend ?? process.env.MEDTRACE_TF_BACKEND ?? "auto") as BackendName;
     if (!["auto", "wasm", "cpu", "tensorflow"].includes(backend))
       throw new UsageError("--backend auto|wasm|cpu|tensorflow");
-    const split = parseSplit(v.split as string);
+    let split: ReturnType<typeof parseSplit>;
+    try {
+      split = parseSplit(v.split as string);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     let dp: { noiseMultiplier: number; clipNorm: number } | undefined;
     if (v.dp !== undefined && v.dp !== "off") {
       const m = /^central:([0-9.]+):([0-9.]+)$/.exec(v.dp);
