@@ -164,3 +164,34 @@ test("checkpoint parser: malformed notes are ParseError", () => {
     code: "ParseError",
   });
 });
+
+test("property: the fast canonical path equals the explicit writer, and round-trips", async () => {
+  const fc = (await import("fast-check")).default;
+  const { canonicalize: c } = await import("../../src/ledger/canonical/json.ts");
+  fc.assert(
+    fc.property(fc.jsonValue({ noUnicodeString: false }), (v) => {
+      let text: string;
+      try {
+        text = c(v);
+      } catch (err) {
+        assert.equal((err as { code?: string }).code, "LEDGER_SCHEMA");
+        return;
+      }
+      const parsed = parseCanonical(Buffer.from(text, "utf8"));
+      assert.equal(c(parsed), text);
+      // The explicit writer (taken when an index-like key is present) agrees.
+      assert.equal(c({ "0": parsed, a: 1 }), `{"0":${text},"a":1}`);
+    }),
+    { numRuns: 300 },
+  );
+  assert.equal(c({ "10": 1, "9": 2, a: { "2": 0, "1": 0 } }), '{"10":1,"9":2,"a":{"1":0,"2":0}}');
+  assert.deepEqual(parseCanonical(Buffer.from('{"10":1,"9":2}')), { "10": 1, "9": 2 });
+  assert.throws(() => parseCanonical(Buffer.from('{"9":2,"10":1}')), {
+    code: "LEDGER_NONCANONICAL",
+  });
+  assert.throws(() => parseCanonical(Buffer.from("[9007199254740992]")), {
+    code: "LEDGER_NONCANONICAL",
+  });
+  assert.throws(() => parseCanonical(Buffer.from('["\\ud800"]')), { code: "LEDGER_NONCANONICAL" });
+  assert.throws(() => parseCanonical(Buffer.from("[-0]")), { code: "LEDGER_NONCANONICAL" });
+});

@@ -28,7 +28,7 @@ import { consistencyProof, inclusionPath, rootOf } from "../merkle/tree.ts";
 import { verifyConsistency } from "../merkle/verify.ts";
 import type { AppendRow, LedgerStore, ZwIndexRow } from "../store/types.ts";
 import { indexRowsOf, type ZwFullbits } from "../trace/rows.ts";
-import { loadFrontier, storeSubtree } from "./subtree.ts";
+import { loadFrontier, NodeCache, storeSubtree } from "./subtree.ts";
 
 export interface LedgerOptions {
   /** Deployment id; the origin is `<deploymentId>/ledger` (must equal the signer's name). */
@@ -84,6 +84,7 @@ export class Ledger {
   private draining: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly cache = new NodeCache();
 
   private constructor(store: LedgerStore, signer: CheckpointSigner, opts: LedgerOptions) {
     this.store = store;
@@ -302,7 +303,7 @@ export class Ledger {
     const prev = this.store.latestCheckpoint();
     // Never sign a checkpoint inconsistent with an earlier one (ledger.md §8.1, self-check).
     if (prev) {
-      const proof = consistencyProof(storeSubtree(this.store), prev.treeSize, size);
+      const proof = consistencyProof(this.subtree(), prev.treeSize, size);
       try {
         verifyConsistency(prev.treeSize, size, prev.rootHash, root, proof);
       } catch (err) {
@@ -324,6 +325,10 @@ export class Ledger {
       createdAt: this.opts.now().toISOString(),
     });
     this.signedSize = size;
+  }
+
+  private subtree() {
+    return storeSubtree(this.store, this.cache);
   }
 
   latestCheckpoint(): SignedCheckpoint | null {
@@ -354,7 +359,7 @@ export class Ledger {
 
   rootAt(size: number): Uint8Array {
     this.checkSize(size);
-    return size === this.tail.size ? this.frontier.root() : rootOf(storeSubtree(this.store), size);
+    return size === this.tail.size ? this.frontier.root() : rootOf(this.subtree(), size);
   }
 
   inclusionProof(index: number, size = this.tail.size): Uint8Array[] {
@@ -363,7 +368,7 @@ export class Ledger {
       throw new LedgerError("LEDGER_NOT_FOUND", `index ${index} is not below size ${size}`, {
         index,
       });
-    return inclusionPath(storeSubtree(this.store), index, size);
+    return inclusionPath(this.subtree(), index, size);
   }
 
   consistencyProof(from: number, to = this.tail.size): Uint8Array[] {
@@ -372,7 +377,7 @@ export class Ledger {
       throw new LedgerError("LEDGER_NOT_FOUND", `size ${from} is not within 0..${to}`, {
         size: from,
       });
-    return from === 0 ? [] : consistencyProof(storeSubtree(this.store), from, to);
+    return from === 0 ? [] : consistencyProof(this.subtree(), from, to);
   }
 
   private checkSize(size: number): void {
@@ -452,7 +457,7 @@ export class Ledger {
         ...(extra.traceEntryIndex !== undefined ? [extra.traceEntryIndex] : []),
       ]),
     ].sort((a, b) => a - b);
-    const sub = storeSubtree(this.store);
+    const sub = this.subtree();
     return buildEvidence({
       vkey: formatVkey(this.signer),
       checkpoint: cp,

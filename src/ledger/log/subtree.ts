@@ -6,11 +6,42 @@ import { nodeHash } from "../merkle/hash.ts";
 import { isPowerOfTwo, type SubtreeHash, splitPoint } from "../merkle/tree.ts";
 import type { LedgerStore } from "../store/types.ts";
 
-export function storeSubtree(store: LedgerStore): SubtreeHash {
+/**
+ * Complete subtrees never change once written, so the writer may cache them (explicit, bounded
+ * cache). Audits read through the store without a cache, so that they see what is on disk.
+ */
+export class NodeCache {
+  private readonly levels: Map<number, Uint8Array>[] = [];
+  private count = 0;
+  constructor(private readonly max = 262_144) {}
+
+  get(level: number, idx: number): Uint8Array | undefined {
+    return this.levels[level]?.get(idx);
+  }
+
+  set(level: number, idx: number, h: Uint8Array): void {
+    if (this.count >= this.max) {
+      this.levels.length = 0;
+      this.count = 0;
+    }
+    this.levels[level] ??= new Map();
+    this.levels[level].set(idx, h);
+    this.count++;
+  }
+}
+
+export function storeSubtree(store: LedgerStore, cache?: NodeCache): SubtreeHash {
+  const lookup = (level: number, idx: number): Uint8Array | null => {
+    const hit = cache?.get(level, idx);
+    if (hit) return hit;
+    const h = level === 0 ? store.leafHash(idx) : store.node(level, idx);
+    if (h && cache) cache.set(level, idx, h);
+    return h;
+  };
   const sub = (lo: number, size: number): Uint8Array => {
     if (isPowerOfTwo(size) && lo % size === 0) {
       const level = Math.round(Math.log2(size));
-      const h = level === 0 ? store.leafHash(lo) : store.node(level, lo / size);
+      const h = lookup(level, lo / size);
       if (!h)
         throw new LedgerError("LEDGER_NODE_MISMATCH", `missing node (${level}, ${lo / size})`);
       return h;
