@@ -1,6 +1,6 @@
 // Real images from ../shared/data through the whole file path (reversible-watermark.md §14.3–§14.5).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import dicomParser from "dicom-parser";
 import { masterSecret } from "../../src/crypto/index.ts";
@@ -350,4 +350,37 @@ test("a copy re-marked by an attacker without K_mac (random tag) never verifies 
       (v, i) => v === plane.data[i],
     ),
   );
+});
+
+test("every markable image of the shared data restores bit-exactly; the others are refused with a code", () => {
+  const nightly = process.env.MEDTRACE_NIGHTLY === "1";
+  const files: string[][] = [
+    ...readdirSync(dataPath("images")).map((f) => ["images", f]),
+    ...readdirSync(dataPath("dicom", "pydicom")).map((f) => ["dicom", "pydicom", f]),
+    ["dicom", "mr-0051-12bit.dcm"],
+    ...readdirSync(dataPath("ct-head"))
+      .filter((_, i) => nightly || i % 12 === 0)
+      .map((f) => ["ct-head", f]),
+  ];
+  const refusals = new Set(["WM_CAPACITY", "WM_LOSSY_SOURCE", "WM_UNSUPPORTED_BITS", "IMG_PARSE"]);
+  let marked = 0;
+  for (const parts of files) {
+    let copy: ReturnType<typeof markFile>;
+    try {
+      copy = markFile(bytesOf(...parts), null, KEYS, fast);
+    } catch (err) {
+      assert.ok(
+        refusals.has((err as { code?: string }).code ?? ""),
+        `${parts.join("/")}: ${(err as Error).message}`,
+      );
+      continue;
+    }
+    assert.equal(
+      restoreFile(copy.bytes, [KEYS]).restoredPixelSha256,
+      copy.sourcePixelSha256,
+      parts.join("/"),
+    );
+    marked++;
+  }
+  assert.ok(marked >= 10, `${marked} images marked`);
 });
