@@ -7,6 +7,15 @@ export {
   type VerifyReport,
   verifyLog,
 } from "./audit/verify-log.ts";
+export {
+  type Anchor,
+  type AnchoredCheckpoint,
+  type AnchorFinding,
+  type AnchorReceipt,
+  checkAnchored,
+  NoopAnchor,
+} from "./anchors/anchor.ts";
+// EvmAnchor (ethers) is imported from "./anchors/evm.ts" where needed, to keep this surface light.
 export { canonicalBytes, canonicalize, type JsonValue, parseCanonical } from "./canonical/json.ts";
 export {
   type CheckpointSigner,

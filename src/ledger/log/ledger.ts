@@ -23,7 +23,13 @@ import { validateNew } from "../entry/validate.ts";
 import { LedgerError } from "../errors.ts";
 import { buildEvidence, type EvidenceBundle } from "../evidence/bundle.ts";
 import type { Frontier } from "../merkle/frontier.ts";
-import { equalBytes, toBase64 } from "../merkle/hash.ts";
+import { equalBytes, toBase64, toHex } from "../merkle/hash.ts";
+import {
+  type Anchor,
+  type AnchorFinding,
+  type AnchorReceipt,
+  checkAnchored,
+} from "../anchors/anchor.ts";
 import { consistencyProof, inclusionPath, rootOf } from "../merkle/tree.ts";
 import { verifyConsistency } from "../merkle/verify.ts";
 import type { AppendRow, LedgerStore, ZwIndexRow } from "../store/types.ts";
@@ -477,6 +483,39 @@ export class Ledger {
       findings: extra.findings,
       traceEntryIndex: extra.traceEntryIndex,
     });
+  }
+
+  /**
+   * Publishes the current checkpoint to an anchor if the tree grew since the last anchor
+   * (ledger.md §13.4), stores the receipt, and optionally logs `checkpoint.anchored`.
+   */
+  async anchor(anchor: Anchor, opts: { logEntry?: boolean } = {}): Promise<AnchorReceipt | null> {
+    const cp = await this.checkpoint();
+    const last = this.store.anchors().at(-1);
+    if (last && last.treeSize >= cp.size) return null;
+    const r = await anchor.publish(cp);
+    this.store.addAnchor({ ...r, rootHash: r.root, createdAt: this.opts.now().toISOString() });
+    if (opts.logEntry)
+      await this.appendOne({
+        type: "checkpoint.anchored",
+        actor: "system",
+        body: {
+          treeSize: r.treeSize,
+          rootHash: toHex(r.root),
+          chainId: r.chainId,
+          contract: r.contract,
+          txHash: r.txHash,
+          blockNumber: r.blockNumber,
+        },
+      });
+    return r;
+  }
+
+  /** Every checkpoint the anchor holds must match the log (§13.4 verification). */
+  async checkAnchors(anchor: Anchor): Promise<AnchorFinding[]> {
+    await this.flush();
+    const list = await anchor.list();
+    return checkAnchored(list, (s) => (s <= this.tail.size ? this.rootAt(s) : null));
   }
 
   get vkey(): string {
