@@ -5,6 +5,7 @@
 import { generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import { x25519KeyPair } from "../crypto/envelope.ts";
 import { flDerive, flSeedBytes, Prg } from "../crypto/prg.ts";
+import type { BackendName } from "./backend.ts";
 import { type Dataset, partition, type Split, subset } from "./dataset.ts";
 import { clipUpdate, noisyMean, RdpAccountant } from "./dp.ts";
 import { FlError } from "./errors.ts";
@@ -29,7 +30,8 @@ import {
 import { defaultSecAggParams } from "./secagg.ts";
 import { secureAggregateLocal } from "./secagg-local.ts";
 import { type FitResult, makeStrategy } from "./strategies/index.ts";
-import { evaluate, localTrain } from "./train.ts";
+import { evaluate } from "./train.ts";
+import { inProcessTrainer, workerTrainer } from "./trainer-pool.ts";
 import { type AlertEvent, detectOutliers, l2 } from "./validate.ts";
 
 export interface SimConfig {
@@ -55,6 +57,10 @@ export interface SimConfig {
   attack?: { node: number; kind: "signflip" | "noise" };
   /** central DP (§8.2): nodes clip to S, the server adds N(0, z²S²) to the sum and divides by m */
   dp?: { clipNorm: number; noiseMultiplier: number; delta?: number };
+  /** worker threads for local training; 0 or absent = in this thread */
+  workers?: number;
+  /** backend the workers initialise (the caller initialises this thread's) */
+  backend?: BackendName;
 }
 
 export interface RoundReport {
@@ -120,12 +126,13 @@ export async function simulate(
       }
     : null;
   const accountant = cfg.dp ? new RdpAccountant(cfg.dp.delta ?? 1e-5) : null;
-  const model = buildCnn({
+  const modelOpts: CnnOptions = {
     inputSize: data.train.h,
     channels: data.train.c,
     classes: data.train.classes,
     ...cfg.model,
-  });
+  };
+  const model = buildCnn(modelOpts);
   const manifest = manifestOf(model);
   const mHash = manifestHash(manifest);
   let global = initialWeights(manifest, cfg.seed);
@@ -147,198 +154,216 @@ export async function simulate(
     nodeSecrets.set(id, randomBytes(32));
   }
   const declaredN = new Map(nodeIds.map((id, k) => [id, shards[k].n]));
+  const trainer =
+    cfg.workers && cfg.workers > 0
+      ? await workerTrainer(modelOpts, shards, cfg.backend ?? "wasm", cfg.workers)
+      : inProcessTrainer(modelOpts, shards);
   const reports: RoundReport[] = [];
   let inbox: InboxState = emptyInbox;
-  for (let r = 1; r <= cfg.rounds; r++) {
-    const t0 = performance.now();
-    inbox = { ...inbox, accepted: [] }; // per-round acceptance; seq numbers persist
-    const lr = (cfg.learningRate ?? 1e-3) * (cfg.lrDecayPerRound ?? 1) ** (r - 1);
-    const rc = strategy.configureRound({ round: r, learningRate: lr, proxMu: 0 });
-    const roundKey = x25519KeyPair();
-    const ticket: RoundTicket = {
-      sessionId: `sim-${cfg.seed}`,
-      round: r,
-      attempt: 1,
-      roundPublicKey: roundKey.publicKey,
-      roundNonce: randomBytes(32),
-      baseModelHash: modelHash(global),
-      manifestHash: mHash,
-      quant: secagg ? { bits: 22, clip: 8 } : undefined,
-    };
-    // dropouts: a deterministic choice per round from the seed
-    const dropCount = Math.round((cfg.dropout ?? 0) * cfg.nodes);
-    const order = [...nodeIds];
-    new Prg(flDerive(seedBytes, `drop/r${r}`)).shuffle(order);
-    const dropped = new Set(order.slice(0, dropCount));
-    const trained: FitResult[] = [];
-    let trainMax = 0;
-    let trainSum = 0;
-    let lossSum = 0;
-    let lossN = 0;
-    for (let k = 0; k < cfg.nodes; k++) {
-      const id = nodeIds[k];
-      if (dropped.has(id) && !secagg) continue;
-      const ts = performance.now();
-      const res = localTrain(model, global, shards[k], {
+  try {
+    for (let r = 1; r <= cfg.rounds; r++) {
+      const t0 = performance.now();
+      inbox = { ...inbox, accepted: [] }; // per-round acceptance; seq numbers persist
+      const lr = (cfg.learningRate ?? 1e-3) * (cfg.lrDecayPerRound ?? 1) ** (r - 1);
+      const rc = strategy.configureRound({ round: r, learningRate: lr, proxMu: 0 });
+      const roundKey = x25519KeyPair();
+      const ticket: RoundTicket = {
+        sessionId: `sim-${cfg.seed}`,
         round: r,
-        nodeId: id,
-        seedBytes,
-        epochs: cfg.epochs ?? 1,
-        maxSteps: cfg.maxLocalSteps,
-        batchSize: cfg.batchSize ?? 32,
-        learningRate: rc.learningRate,
-        proxMu: rc.proxMu,
-        shiftPx: cfg.shiftPx ?? 0,
-      });
-      const dt = performance.now() - ts;
-      trainMax = Math.max(trainMax, dt);
-      trainSum += dt;
-      lossSum += res.loss * res.n;
-      lossN += res.n;
-      if (cfg.attack && cfg.attack.node === k)
-        poison(res.delta, cfg.attack.kind, flDerive(seedBytes, `attack/r${r}`));
-      if (cfg.dp) clipUpdate(res.delta, cfg.dp.clipNorm);
-      // with DP the weights are uniform (§8.1): n = 1 for every node
-      trained.push({ nodeId: id, delta: res.delta, n: cfg.dp ? 1 : res.n });
-    }
-    const alerts: AlertEvent[] = [];
-    const rejected: RoundReport["rejected"] = [];
-    let nodeCryptoMax = 0;
-    let server = 0;
-    let bytesUp = 0;
-    const inboxCtx = (len: number): InboxContext => ({
-      ticket,
-      roundKey,
-      nodeKeys,
-      selected: new Set(nodeIds),
-      nowMs: Date.now(),
-      validation: { length: len, maxUpdateNorm: secagg ? undefined : cfg.maxUpdateNorm },
-      declaredN,
-    });
-    let meanDelta: Float32Array;
-    let participants: number;
-    if (secagg) {
-      const p = defaultSecAggParams(ticket, cfg.dp ? 1 : Math.max(...shards.map((s) => s.n)));
-      const nodeSealMs = new Map<string, number>();
-      // node self-check before masking (§7.3): finite, length and norm
-      const selfOk = trained.filter((t) => {
-        const bad =
-          t.delta.some((v) => !Number.isFinite(v)) ||
-          (cfg.maxUpdateNorm !== undefined && l2(t.delta) > cfg.maxUpdateNorm);
-        if (bad)
-          rejected.push({
-            nodeId: t.nodeId,
-            error: "self-check",
-            reason: "update failed the node's self-check",
+        attempt: 1,
+        roundPublicKey: roundKey.publicKey,
+        roundNonce: randomBytes(32),
+        baseModelHash: modelHash(global),
+        manifestHash: mHash,
+        quant: secagg ? { bits: 22, clip: 8 } : undefined,
+      };
+      // dropouts: a deterministic choice per round from the seed
+      const dropCount = Math.round((cfg.dropout ?? 0) * cfg.nodes);
+      const order = [...nodeIds];
+      new Prg(flDerive(seedBytes, `drop/r${r}`)).shuffle(order);
+      const dropped = new Set(order.slice(0, dropCount));
+      const trained: FitResult[] = [];
+      let trainMax = 0;
+      let trainSum = 0;
+      let lossSum = 0;
+      let lossN = 0;
+      const jobs: Promise<void>[] = [];
+      const results: (FitResult | undefined)[] = new Array(cfg.nodes);
+      for (let k = 0; k < cfg.nodes; k++) {
+        const id = nodeIds[k];
+        if (dropped.has(id) && !secagg) continue;
+        const job = trainer
+          .train(k, global, {
+            round: r,
+            nodeId: id,
+            seedBytes,
+            epochs: cfg.epochs ?? 1,
+            maxSteps: cfg.maxLocalSteps,
+            batchSize: cfg.batchSize ?? 32,
+            learningRate: rc.learningRate,
+            proxMu: rc.proxMu,
+            shiftPx: cfg.shiftPx ?? 0,
+          })
+          .then((res) => {
+            trainMax = Math.max(trainMax, res.ms);
+            trainSum += res.ms;
+            lossSum += res.loss * res.n;
+            lossN += res.n;
+            if (cfg.attack && cfg.attack.node === k)
+              poison(res.delta, cfg.attack.kind, flDerive(seedBytes, `attack/r${r}`));
+            if (cfg.dp) clipUpdate(res.delta, cfg.dp.clipNorm);
+            // with DP the weights are uniform (§8.1): n = 1 for every node
+            results[k] = { nodeId: id, delta: res.delta, n: cfg.dp ? 1 : res.n };
           });
-        return !bad;
+        jobs.push(job);
+      }
+      await Promise.all(jobs);
+      for (const x of results) if (x) trained.push(x);
+      const alerts: AlertEvent[] = [];
+      const rejected: RoundReport["rejected"] = [];
+      let nodeCryptoMax = 0;
+      let server = 0;
+      let bytesUp = 0;
+      const inboxCtx = (len: number): InboxContext => ({
+        ticket,
+        roundKey,
+        nodeKeys,
+        selected: new Set(nodeIds),
+        nowMs: Date.now(),
+        validation: { length: len, maxUpdateNorm: secagg ? undefined : cfg.maxUpdateNorm },
+        declaredN,
       });
-      const sa = secureAggregateLocal(
-        selfOk.map((t) => ({ ...t, nodeSecret: nodeSecrets.get(t.nodeId) as Uint8Array })),
-        p,
-        dropped,
-        (nodeId, y) => {
+      let meanDelta: Float32Array;
+      let participants: number;
+      if (secagg) {
+        const p = defaultSecAggParams(ticket, cfg.dp ? 1 : Math.max(...shards.map((s) => s.n)));
+        const nodeSealMs = new Map<string, number>();
+        // node self-check before masking (§7.3): finite, length and norm
+        const selfOk = trained.filter((t) => {
+          const bad =
+            t.delta.some((v) => !Number.isFinite(v)) ||
+            (cfg.maxUpdateNorm !== undefined && l2(t.delta) > cfg.maxUpdateNorm);
+          if (bad)
+            rejected.push({
+              nodeId: t.nodeId,
+              error: "self-check",
+              reason: "update failed the node's self-check",
+            });
+          return !bad;
+        });
+        const sa = secureAggregateLocal(
+          selfOk.map((t) => ({ ...t, nodeSecret: nodeSecrets.get(t.nodeId) as Uint8Array })),
+          p,
+          dropped,
+          (nodeId, y) => {
+            const ts = performance.now();
+            const frame = sealUpdate(
+              ids[nodeIds.indexOf(nodeId)],
+              ticket,
+              { type: "secagg.masked", masked: y },
+              Date.now(),
+            );
+            nodeSealMs.set(nodeId, performance.now() - ts);
+            bytesUp = Math.max(bytesUp, frame.length);
+            const ss = performance.now();
+            const got = receiveUpdate(inbox, frame, inboxCtx(y.length));
+            server += performance.now() - ss;
+            inbox = got.state;
+            if (!got.outcome.ok) {
+              rejected.push({ nodeId, error: got.outcome.error, reason: got.outcome.reason });
+              return null;
+            }
+            return got.outcome.type === "secagg.masked" ? got.outcome.masked : null;
+          },
+        );
+        nodeCryptoMax = sa.clientMsMax + Math.max(0, ...nodeSealMs.values());
+        server += sa.serverMs;
+        meanDelta = dp
+          ? noisyMean(sa.sum.subarray(1), cfg.nodes, dp.z, dp.s, dp.key(r))
+          : sa.meanDelta;
+        participants = sa.u3.length;
+        if (meanDelta.some((v) => !Number.isFinite(v)))
+          throw new FlError("fl.aggregate.invalid", `round ${r}: non-finite aggregate`);
+      } else {
+        const accepted: FitResult[] = [];
+        for (const t of trained) {
           const ts = performance.now();
           const frame = sealUpdate(
-            ids[nodeIds.indexOf(nodeId)],
+            ids[nodeIds.indexOf(t.nodeId)],
             ticket,
-            { type: "secagg.masked", masked: y },
+            { type: "plain.update", delta: t.delta, n: t.n },
             Date.now(),
           );
-          nodeSealMs.set(nodeId, performance.now() - ts);
+          nodeCryptoMax = Math.max(nodeCryptoMax, performance.now() - ts);
           bytesUp = Math.max(bytesUp, frame.length);
           const ss = performance.now();
-          const got = receiveUpdate(inbox, frame, inboxCtx(y.length));
+          const got = receiveUpdate(inbox, frame, inboxCtx(t.delta.length));
           server += performance.now() - ss;
           inbox = got.state;
-          if (!got.outcome.ok) {
-            rejected.push({ nodeId, error: got.outcome.error, reason: got.outcome.reason });
-            return null;
+          if (got.outcome.ok && got.outcome.type === "plain.update") {
+            accepted.push({
+              nodeId: t.nodeId,
+              delta: Float32Array.from(got.outcome.delta),
+              n: got.outcome.n,
+            });
+          } else if (!got.outcome.ok) {
+            rejected.push({
+              nodeId: t.nodeId,
+              error: got.outcome.error,
+              reason: got.outcome.reason,
+            });
+            alerts.push({
+              type: "fl.update.rejected",
+              round: r,
+              nodeId: t.nodeId,
+              reason: got.outcome.reason,
+            });
           }
-          return got.outcome.type === "secagg.masked" ? got.outcome.masked : null;
-        },
-      );
-      nodeCryptoMax = sa.clientMsMax + Math.max(0, ...nodeSealMs.values());
-      server += sa.serverMs;
-      meanDelta = dp
-        ? noisyMean(sa.sum.subarray(1), cfg.nodes, dp.z, dp.s, dp.key(r))
-        : sa.meanDelta;
-      participants = sa.u3.length;
-      if (meanDelta.some((v) => !Number.isFinite(v)))
-        throw new FlError("fl.aggregate.invalid", `round ${r}: non-finite aggregate`);
-    } else {
-      const accepted: FitResult[] = [];
-      for (const t of trained) {
-        const ts = performance.now();
-        const frame = sealUpdate(
-          ids[nodeIds.indexOf(t.nodeId)],
-          ticket,
-          { type: "plain.update", delta: t.delta, n: t.n },
-          Date.now(),
-        );
-        nodeCryptoMax = Math.max(nodeCryptoMax, performance.now() - ts);
-        bytesUp = Math.max(bytesUp, frame.length);
-        const ss = performance.now();
-        const got = receiveUpdate(inbox, frame, inboxCtx(t.delta.length));
-        server += performance.now() - ss;
-        inbox = got.state;
-        if (got.outcome.ok && got.outcome.type === "plain.update") {
-          accepted.push({
-            nodeId: t.nodeId,
-            delta: Float32Array.from(got.outcome.delta),
-            n: got.outcome.n,
-          });
-        } else if (!got.outcome.ok) {
-          rejected.push({ nodeId: t.nodeId, error: got.outcome.error, reason: got.outcome.reason });
-          alerts.push({
-            type: "fl.update.rejected",
-            round: r,
-            nodeId: t.nodeId,
-            reason: got.outcome.reason,
-          });
         }
+        const ss = performance.now();
+        const outl = detectOutliers(accepted, r);
+        alerts.push(...outl);
+        const use = cfg.excludeOutliers
+          ? accepted.filter((a) => !outl.some((o) => o.nodeId === a.nodeId))
+          : accepted;
+        if (use.length === 0)
+          throw new FlError("fl.round.quorum", `round ${r}: no acceptable update`);
+        if (dp) {
+          const sum = new Float64Array(use[0].delta.length);
+          for (const u of [...use].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)))
+            for (let i = 0; i < sum.length; i++) sum[i] += u.delta[i];
+          meanDelta = noisyMean(sum, cfg.nodes, dp.z, dp.s, dp.key(r));
+        } else meanDelta = strategy.aggregateFit(use);
+        server += performance.now() - ss;
+        participants = use.length;
       }
       const ss = performance.now();
-      const outl = detectOutliers(accepted, r);
-      alerts.push(...outl);
-      const use = cfg.excludeOutliers
-        ? accepted.filter((a) => !outl.some((o) => o.nodeId === a.nodeId))
-        : accepted;
-      if (use.length === 0)
-        throw new FlError("fl.round.quorum", `round ${r}: no acceptable update`);
-      if (dp) {
-        const sum = new Float64Array(use[0].delta.length);
-        for (const u of [...use].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)))
-          for (let i = 0; i < sum.length; i++) sum[i] += u.delta[i];
-        meanDelta = noisyMean(sum, cfg.nodes, dp.z, dp.s, dp.key(r));
-      } else meanDelta = strategy.aggregateFit(use);
+      global = strategy.applyAggregate(global, meanDelta);
+      accountant?.step(cfg.dp?.noiseMultiplier as number);
       server += performance.now() - ss;
-      participants = use.length;
+      setFlat(model, global);
+      const ev = evaluate(model, data.test);
+      const val = data.val ? evaluate(model, data.val) : undefined;
+      const rep: RoundReport = {
+        round: r,
+        trainLoss: lossN ? lossSum / lossN : Number.NaN,
+        testLoss: ev.loss,
+        acc: ev.acc,
+        auc: ev.auc,
+        valAcc: val?.acc,
+        participants,
+        modelHash: modelHash(global),
+        ms: { wall: performance.now() - t0, trainMax, trainSum, nodeCryptoMax, server },
+        bytesUpPerNode: bytesUp,
+        alerts,
+        rejected,
+        epsilon: accountant?.peek().epsilon,
+      };
+      reports.push(rep);
+      onRound?.(rep);
     }
-    const ss = performance.now();
-    global = strategy.applyAggregate(global, meanDelta);
-    accountant?.step(cfg.dp?.noiseMultiplier as number);
-    server += performance.now() - ss;
-    setFlat(model, global);
-    const ev = evaluate(model, data.test);
-    const val = data.val ? evaluate(model, data.val) : undefined;
-    const rep: RoundReport = {
-      round: r,
-      trainLoss: lossN ? lossSum / lossN : Number.NaN,
-      testLoss: ev.loss,
-      acc: ev.acc,
-      auc: ev.auc,
-      valAcc: val?.acc,
-      participants,
-      modelHash: modelHash(global),
-      ms: { wall: performance.now() - t0, trainMax, trainSum, nodeCryptoMax, server },
-      bytesUpPerNode: bytesUp,
-      alerts,
-      rejected,
-      epsilon: accountant?.peek().epsilon,
-    };
-    reports.push(rep);
-    onRound?.(rep);
+  } finally {
+    await trainer.close();
   }
   model.dispose();
   return {

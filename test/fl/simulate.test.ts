@@ -97,3 +97,13 @@ test("central DP: clipped uniform updates, noisy mean, ε reported by the accoun
   assert.ok(Math.abs((res.rounds[1].epsilon as number) - epsilon(4, 2).epsilon) < 1e-9);
   assert.equal(res.rounds[1].participants, 3);
 });
+
+test("worker-thread training gives the same model hash as in-thread training", async () => {
+  await initBackend("wasm");
+  const d = data();
+  const cfg = { nodes: 3, rounds: 1, split: { kind: "iid" as const }, seed: "4", secagg: false };
+  const small = { train: head(d.train, 150), test: head(d.test, 30) };
+  const here = await simulate({ ...cfg, workers: 0 }, small);
+  const pooled = await simulate({ ...cfg, workers: 2 }, small);
+  assert.equal(pooled.finalHash, here.finalHash);
+});

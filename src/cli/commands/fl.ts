@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { type BackendName, initBackend } from "../../fl/backend.ts";
 import { head, npzDatasets, parseSplit } from "../../fl/dataset.ts";
 import { type RoundReport, simulate } from "../../fl/simulate.ts";
@@ -25,7 +26,7 @@ export const flCommand: Command = {
     "fl simulate --nodes K --rounds R --split iid|dirichlet:ALPHA [--data NPZ] [--secagg on|off]",
     "            [--strategy NAME] [--seed S] [--epochs E] [--lr X] [--lr-decay X] [--shift PX]",
     "            [--padding valid|same] [--subset N] [--dropout F] [--dp central:Z:S]",
-    "            [--backend auto|wasm|cpu] [--json]   in-process federated simulation on an NPZ",
+    "            [--workers W] [--backend auto|wasm|cpu] [--json]   federated simulation on an NPZ",
   ],
   async run(argv) {
     const [sub, ...rest] = argv;
@@ -50,6 +51,7 @@ export const flCommand: Command = {
         dropout: { type: "string", default: "0" },
         backend: { type: "string" },
         dp: { type: "string" },
+        workers: { type: "string" },
         json: { type: "boolean" },
       },
       [],
@@ -106,11 +108,13 @@ export const flCommand: Command = {
       model: { padding: v.padding as "valid" | "same" },
       dropout: num("dropout", v.dropout as string),
       dp,
+      workers: v.workers !== undefined ? int("workers", v.workers, 0) : availableParallelism(),
+      backend: info.name,
     };
     if (!out.json) {
       process.stdout.write(
         `backend ${info.name}${info.simd ? " (SIMD)" : ""}, ${cfg.nodes} hospitals, ${v.split}, strategy ${cfg.strategy}, secure aggregation ${v.secagg}, seed ${cfg.seed}\n` +
-          "simulated hospitals train one after another in this process (no worker threads)\n\n",
+          `${cfg.workers > 0 ? `local training on ${Math.min(cfg.workers, cfg.nodes)} worker thread(s)` : "local training in this thread, one hospital after another"}\n\n`,
       );
     }
     const t0 = performance.now();
