@@ -1,4 +1,7 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { imageDataset, parseCsv } from "../../fl/images.ts";
+import type { Dataset } from "../../fl/dataset.ts";
 import { availableParallelism } from "node:os";
 import { type BackendName, initBackend } from "../../fl/backend.ts";
 import { head, npzDatasets, parseSplit } from "../../fl/dataset.ts";
@@ -20,13 +23,32 @@ const HEADER = [
   "|---|---|---|---|---|---|---|---|---|---|---|",
 ];
 
+/** A folder with labels.csv (federated-learning.md §4.1); test = the rows marked test, else val. */
+function folderDatasets(dir: string, classes: string[]): { train: Dataset; val: Dataset; test: Dataset } {
+  const csv = readFileSync(join(dir, "labels.csv"), "utf8");
+  const files = new Map<string, Uint8Array>();
+  for (const row of parseCsv(csv)) {
+    const key = row.file;
+    if (!key || files.has(key)) continue;
+    try {
+      files.set(key, new Uint8Array(readFileSync(join(dir, ...key.split("/")))));
+    } catch {
+      // reported by imageDataset as a missing file, with its row
+    }
+  }
+  const ds = imageDataset(files, csv, { datasetId: dir, classes, inputSize: 28 });
+  for (const w of ds.warnings) process.stderr.write(`warning: ${w}\n`);
+  return { train: ds.train, val: ds.val, test: ds.test ?? ds.val };
+}
+
 export const flCommand: Command = {
   name: "fl",
   usage: [
     "fl simulate --nodes K --rounds R --split iid|dirichlet:ALPHA [--data NPZ] [--secagg on|off]",
     "            [--strategy NAME] [--seed S] [--epochs E] [--lr X] [--lr-decay X] [--shift PX]",
     "            [--padding valid|same] [--subset N] [--dropout F] [--dp central:Z:S]",
-    "            [--workers W] [--backend auto|wasm|cpu] [--json]   federated simulation on an NPZ",
+    "            [--workers W] [--backend auto|wasm|cpu] [--classes A,B] [--json]",
+    "            federated simulation; --data is an NPZ or a folder of DICOM/PNG + labels.csv",
   ],
   async run(argv) {
     const [sub, ...rest] = argv;
@@ -52,6 +74,7 @@ export const flCommand: Command = {
         backend: { type: "string" },
         dp: { type: "string" },
         workers: { type: "string" },
+        classes: { type: "string", default: "normal,pneumonia" },
         json: { type: "boolean" },
       },
       [],
@@ -91,7 +114,9 @@ export const flCommand: Command = {
     const out = output(v.json ?? false);
     const info = await initBackend(backend);
     const file = v.data ?? dataPath("pneumoniamnist", "pneumoniamnist.npz");
-    const ds = npzDatasets(readFileSync(file));
+    const ds = statSync(file).isDirectory()
+      ? folderDatasets(file, (v.classes as string).split(","))
+      : npzDatasets(readFileSync(file));
     const train = v.subset ? head(ds.train, int("subset", v.subset, 10)) : ds.train;
     const cfg = {
       nodes: int("nodes", v.nodes as string, 1),
