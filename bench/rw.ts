@@ -845,7 +845,7 @@ export default async function (argv: string[]): Promise<number> {
       r.voteCarriers === undefined ? "–" : int(r.voteCarriers),
       r.psnr === undefined ? "–" : f2(r.psnr),
       r.ssim === undefined ? "–" : r.ssim.toFixed(5),
-      lt ? `≥ ${lt.target} (expected ${lt.expected})` : "–",
+      lt ? `≥ ${lt.target.toFixed(1)} (expected ${lt.expected.toFixed(1)})` : "–",
       r.tau === null ? "–" : exact ? "yes" : "NO",
       status,
     ]);
