@@ -47,4 +47,10 @@ export {
   type ZwScheme,
   type ZwVerifyResult,
 } from "./scheme.ts";
+export {
+  searchIndex,
+  type ZwIndexRow,
+  type ZwSearchHit,
+  zwFullbits,
+} from "./search.ts";
 export { parseShareRecord, type ShareRecord } from "./share.ts";

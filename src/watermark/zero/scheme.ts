@@ -23,6 +23,12 @@ import {
 import { ALG_FRROM, makeParams, paramsId, type ZwParams } from "./params.ts";
 import { maskBytes, parseShareRecord, type ShareRecord, shareBytes } from "./share.ts";
 
+function signBits(d: Float64Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(d.length / 8));
+  for (let i = 0; i < d.length; i++) if (d[i] > 0) out[i >> 3] |= 0x80 >> (i & 7);
+  return out;
+}
+
 export type ZwDecision = "match" | "weak" | "no-match";
 
 export interface ZwVerifyResult {
@@ -113,6 +119,11 @@ export class ZeroWatermark implements ZwScheme {
     const J = removeMean(toSquare(plane, N));
     const M = moments(Ay, Ax, J, N, q);
     return { d: centred(M), M };
+  }
+
+  /** g' = signs of all q² centred moments (§7.2), computed once per suspect and parameter set. */
+  suspectBits(plane: FloatPlane): Uint8Array {
+    return signBits(this.features(plane).d);
   }
 
   register(plane: FloatPlane, identity: ZwIdentity, keys: ZwKeys): ShareRecord {
