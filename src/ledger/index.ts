@@ -66,6 +66,7 @@ export { Frontier } from "./merkle/frontier.ts";
 export { EMPTY_ROOT, leafHash, nodeHash, toHex } from "./merkle/hash.ts";
 export { arraySubtree, consistencyProof, inclusionPath, merkleRoot } from "./merkle/tree.ts";
 export { rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./merkle/verify.ts";
+export { type ParallelVerifyOptions, verifyLogParallel } from "./store/parallel-audit.ts";
 export { mapSqliteError, SqliteLedgerStore, type SqliteStoreOptions } from "./store/sqlite.ts";
 export type {
   AnchorRow,

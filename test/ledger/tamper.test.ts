@@ -351,3 +351,27 @@ test("reopening a tampered tail is refused at start-up", async () => {
     await f.cleanup();
   }
 });
+
+test("the parallel audit (worker threads) reports exactly what the sequential one does", async () => {
+  const { verifyLog, verifyLogParallel } = await import("../../src/ledger/index.ts");
+  const f = await fixture({ checkpointEvery: 100 });
+  try {
+    await populate(f.ledger, 1_500);
+    await f.ledger.checkpoint();
+    const keys = { trustedKeys: [SIGNER], chunk: 128 };
+    const clean = await verifyLogParallel(f.path, { ...keys, workers: 2 });
+    assert.deepEqual(clean, verifyLog(f.store, keys));
+    assert.equal(clean.ok, true);
+    dropTriggers(f.store);
+    const body = editedBody(f.store, 700);
+    f.store.db.prepare("UPDATE ledger_entries SET body = ?, leaf_hash = ? WHERE idx = 700").run(body, leafHash(body));
+    f.store.db.prepare("DELETE FROM ledger_entries WHERE idx IN (1300, 1301)").run();
+    const seq = verifyLog(f.store, keys);
+    const par = await verifyLogParallel(f.path, { ...keys, workers: 2 });
+    assert.deepEqual(par, seq);
+    assert.deepEqual([par.firstError?.code, par.firstError?.index], ["LEDGER_CHAIN_BROKEN", 701]);
+    assert.ok(par.findings.some((x) => x.code === "LEDGER_GAP" && x.index === 1300));
+  } finally {
+    await f.cleanup();
+  }
+});

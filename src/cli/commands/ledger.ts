@@ -12,6 +12,7 @@ import {
   toHex,
   verifyCheckpointNote,
   verifyLog,
+  verifyLogParallel,
 } from "../../ledger/index.ts";
 import { EXIT, output, parse, UsageError } from "../args.ts";
 import type { Command } from "./types.ts";
@@ -48,6 +49,7 @@ async function verify(argv: string[]): Promise<number> {
       ...COMMON,
       vkey: { type: "string", multiple: true },
       held: { type: "string", multiple: true },
+      workers: { type: "string" },
     },
     [],
   );
@@ -68,7 +70,14 @@ async function verify(argv: string[]): Promise<number> {
       external.push({ size: cp.size, root: cp.root, source: "held" });
     }
     const t0 = performance.now();
-    const report = verifyLog(store, { trustedKeys: keys, external });
+    const workers = values.workers === undefined ? undefined : Number(values.workers);
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0))
+      throw new UsageError("--workers must be a non-negative integer");
+    // Worker threads share the per-entry work; --workers 0 audits on this thread only.
+    const report =
+      workers === 0
+        ? verifyLog(store, { trustedKeys: keys, external })
+        : await verifyLogParallel(values.db!, { trustedKeys: keys, external, workers });
     const seconds = (performance.now() - t0) / 1000;
     const trust = keys ? "pinned" : "announced-in-log";
     out.result({ ...report, keys: trust, seconds: Number(seconds.toFixed(3)) }, [
@@ -146,7 +155,7 @@ async function checkpoint(argv: string[]): Promise<number> {
 export const ledgerCommand: Command = {
   name: "ledger",
   usage: [
-    "ledger verify --db FILE [--vkey VKEY | --key-file FILE] [--held NOTE…]   full audit of the log",
+    "ledger verify --db FILE [--vkey VKEY | --key-file FILE] [--held NOTE…] [--workers N]   full audit",
     "ledger show N --db FILE                                    print entry N (block view)",
     "ledger checkpoint --db FILE --key-file FILE | --no-sign    sign (if grown) and print the checkpoint",
   ],

@@ -1,19 +1,21 @@
 // Full audit of a stored log (ledger.md §12): streams the entries, recomputes every hash, node
 // and root, verifies every checkpoint and anchor, and checks held checkpoints for consistency.
-import { parseCanonical } from "../canonical/json.ts";
+// `checkEntryRow` is the per-entry part; `Auditor` is the sequential part, fed in index order.
 import type { NoteVerifierKey } from "../checkpoint/keys.ts";
 import { verifierKey } from "../checkpoint/keys.ts";
 import { verifyCheckpointNote } from "../checkpoint/note.ts";
 import { ZERO_HASH_HEX } from "../entry/entry.ts";
-import type { GenesisBody, KeyEpochBody } from "../entry/schema.ts";
-import { validateEntry } from "../entry/validate.ts";
 import { LedgerError, type LedgerErrorCode } from "../errors.ts";
 import { storeSubtree } from "../log/subtree.ts";
-import { Frontier } from "../merkle/frontier.ts";
-import { equalBytes, leafHash, toHex } from "../merkle/hash.ts";
+import { type CompletedNode, Frontier } from "../merkle/frontier.ts";
+import { equalBytes, toHex } from "../merkle/hash.ts";
 import { consistencyProof } from "../merkle/tree.ts";
 import { verifyConsistency } from "../merkle/verify.ts";
-import type { LedgerStore } from "../store/types.ts";
+import type { AnchorRow, CheckpointRow, LedgerStore } from "../store/types.ts";
+import { checkEntryRow, type EntryCheck, type Finding } from "./entry-check.ts";
+
+export type { EntryCheck, Finding };
+export { checkEntryRow };
 
 export interface HeldCheckpoint {
   size: number;
@@ -30,13 +32,6 @@ export interface VerifyOptions {
   chunk?: number;
   /** Stop collecting after this many findings. */
   maxFindings?: number;
-}
-
-export interface Finding {
-  code: LedgerErrorCode;
-  index?: number;
-  size?: number;
-  message: string;
 }
 
 export interface VerifyReport {
@@ -67,152 +62,179 @@ const RANK: Partial<Record<LedgerErrorCode, number>> = {
   LEDGER_INCONSISTENT: 4,
 };
 
-export function verifyLog(store: LedgerStore, opts: VerifyOptions = {}): VerifyReport {
-  const chunk = opts.chunk ?? 10_000;
-  const maxFindings = opts.maxFindings ?? 100;
-  const findings: Finding[] = [];
-  const add = (code: LedgerErrorCode, message: string, at: { index?: number; size?: number }) => {
-    if (findings.length < maxFindings) findings.push({ code, message, ...at });
-  };
+export const DEFAULT_CHUNK = 10_000;
 
-  const checkpoints = store.checkpoints();
-  const anchors = store.anchors();
-  const external = opts.external ?? [];
-  const wanted = new Set<number>([
-    ...checkpoints.map((c) => c.treeSize),
-    ...anchors.map((a) => a.treeSize),
-    ...external.map((e) => e.size),
-  ]);
-  const rootsAt = new Map<number, Uint8Array>();
-  const logKeys: NoteVerifierKey[] = [];
+export class Auditor {
+  private readonly findings: Finding[] = [];
+  private readonly checkpoints: CheckpointRow[];
+  private readonly anchors: AnchorRow[];
+  private readonly external: readonly HeldCheckpoint[];
+  private readonly wanted: Set<number>;
+  private readonly rootsAt = new Map<number, Uint8Array>();
+  private readonly logKeys: NoteVerifierKey[] = [];
+  private readonly frontier = new Frontier();
+  private prevHash: Uint8Array | null = null;
+  private prevTime = "";
+  private i = 0;
+  private gap = false;
 
-  const frontier = new Frontier();
-  let prevHash: Uint8Array | null = null;
-  let prevTime = "";
-  let i = 0;
-  let gap = false;
-  if (wanted.has(0)) rootsAt.set(0, frontier.root());
-  scan: for (;;) {
-    const rows = store.entries(i, chunk);
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      if (row.index !== i) {
-        add("LEDGER_GAP", `expected index ${i}, found ${row.index}`, { index: i });
-        gap = true;
-        break scan;
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly opts: VerifyOptions = {},
+  ) {
+    this.checkpoints = store.checkpoints();
+    this.anchors = store.anchors();
+    this.external = opts.external ?? [];
+    this.wanted = new Set([
+      ...this.checkpoints.map((c) => c.treeSize),
+      ...this.anchors.map((a) => a.treeSize),
+      ...this.external.map((e) => e.size),
+    ]);
+    if (this.wanted.has(0)) this.rootsAt.set(0, this.frontier.root());
+  }
+
+  get stopped(): boolean {
+    return this.gap;
+  }
+
+  get next(): number {
+    return this.i;
+  }
+
+  private add(code: LedgerErrorCode, message: string, at: { index?: number; size?: number }) {
+    if (this.findings.length < (this.opts.maxFindings ?? 100))
+      this.findings.push({ code, message, ...at });
+  }
+
+  /** Feeds the checks of consecutive rows, in idx order. Returns false after a gap. */
+  feed(checks: readonly EntryCheck[]): boolean {
+    const completed: { node: CompletedNode; at: number }[] = [];
+    for (const c of checks) {
+      const i = this.i;
+      if (c.row !== i) {
+        this.add("LEDGER_GAP", `expected index ${i}, found ${c.row}`, { index: i });
+        this.gap = true;
+        break;
       }
-      const h = leafHash(row.body);
-      let value: Record<string, unknown> | null = null;
+      if (c.noncanonical) this.add(c.noncanonical.code, c.noncanonical.message, { index: i });
+      else {
+        const want = this.prevHash ? toHex(this.prevHash) : ZERO_HASH_HEX;
+        if (c.index !== i || c.prevHash !== want)
+          this.add("LEDGER_CHAIN_BROKEN", "index or prevHash does not follow the previous entry", { index: i });
+        else if (c.prevColumn !== want)
+          this.add("LEDGER_CHAIN_BROKEN", "prev_hash column differs from the entry", { index: i });
+      }
+      if (!c.leafMatches)
+        this.add("LEDGER_LEAF_MISMATCH", "leaf_hash differs from SHA-256(0x00 ‖ body)", { index: i });
+      if (c.schema) this.add(c.schema.code, c.schema.message, { index: i });
+      else if (!c.noncanonical) {
+        if (c.time! < this.prevTime) this.add("LEDGER_SCHEMA", "time decreases", { index: i });
+        else if (!c.columnsMatch)
+          this.add("LEDGER_SCHEMA", "time or type column differs from the entry", { index: i });
+        else this.prevTime = c.time!;
+      }
+      if (c.logKey) this.addLogKey(c.logKey);
+      for (const node of this.frontier.push(c.leafHash)) completed.push({ node, at: i });
+      this.prevHash = c.leafHash;
+      this.i++;
+      if (this.wanted.has(this.i)) this.rootsAt.set(this.i, this.frontier.root());
+    }
+    this.checkNodes(completed);
+    return !this.gap;
+  }
+
+  // One range read per level per chunk instead of one lookup per node.
+  private checkNodes(completed: { node: CompletedNode; at: number }[]): void {
+    const byLevel = new Map<number, { node: CompletedNode; at: number }[]>();
+    for (const c of completed) {
+      const l = byLevel.get(c.node.level);
+      if (l) l.push(c);
+      else byLevel.set(c.node.level, [c]);
+    }
+    for (const [level, list] of byLevel) {
+      const stored = this.store.nodeRange(level, list[0].node.idx, list[list.length - 1].node.idx + 1);
+      for (const { node, at } of list) {
+        const h = stored.get(node.idx);
+        if (!h || !equalBytes(h, node.hash))
+          this.add("LEDGER_NODE_MISMATCH", `node (${level}, ${node.idx}) differs`, { index: at });
+      }
+    }
+  }
+
+  private addLogKey(lk: { name: string; publicKey: string }): void {
+    const k = verifierKey(lk.name, new Uint8Array(Buffer.from(lk.publicKey, "base64")));
+    if (!this.logKeys.some((x) => equalBytes(x.keyId, k.keyId) && x.name === k.name)) this.logKeys.push(k);
+  }
+
+  finish(): VerifyReport {
+    const size = this.i;
+    const root = this.frontier.root();
+    const keys = this.opts.trustedKeys ?? this.logKeys;
+    for (const cp of this.checkpoints) {
       try {
-        value = parseCanonical(row.body) as Record<string, unknown>;
+        const v = verifyCheckpointNote(cp.note, keys);
+        if (v.size !== cp.treeSize || !equalBytes(v.root, cp.rootHash))
+          throw new LedgerError("LEDGER_ROOT_MISMATCH", "checkpoint columns differ from its note");
+        if (cp.treeSize > size && !this.gap)
+          throw new LedgerError("LEDGER_TRUNCATED", `checkpoint of size ${cp.treeSize} > ${size}`);
+        const r = this.rootsAt.get(cp.treeSize);
+        if (r && !equalBytes(r, v.root))
+          throw new LedgerError("LEDGER_ROOT_MISMATCH", "recomputed root differs from the signed");
       } catch (err) {
-        add("LEDGER_NONCANONICAL", (err as Error).message, { index: i });
+        const e = err as LedgerError;
+        this.add(e.code ?? "LEDGER_CHECKPOINT_SIGNATURE", e.message, { size: cp.treeSize });
       }
-      if (value) {
-        const wantPrev = prevHash ? toHex(prevHash) : ZERO_HASH_HEX;
-        if (value.index !== i || value.prevHash !== wantPrev) {
-          add("LEDGER_CHAIN_BROKEN", "index or prevHash does not follow the previous entry", {
-            index: i,
-          });
-        } else if (toHex(row.prevHash) !== wantPrev) {
-          add("LEDGER_CHAIN_BROKEN", "prev_hash column differs from the entry", { index: i });
-        }
-      }
-      if (!equalBytes(h, row.leafHash))
-        add("LEDGER_LEAF_MISMATCH", "leaf_hash differs from SHA-256(0x00 ‖ body)", { index: i });
-      if (value) {
+    }
+    for (const a of this.anchors) {
+      const r = this.rootsAt.get(a.treeSize);
+      if (!r || !equalBytes(r, a.rootHash))
+        this.add("ANCHOR_MISMATCH", `anchored root at size ${a.treeSize} differs from the log`, {
+          size: a.treeSize,
+        });
+    }
+    if (!this.gap) {
+      const sub = storeSubtree(this.store);
+      for (const e of this.external) {
         try {
-          validateEntry(value);
-          const t = value.time as string;
-          if (t < prevTime) throw new LedgerError("LEDGER_SCHEMA", "time decreases");
-          if (row.time !== t || row.type !== value.type)
-            throw new LedgerError("LEDGER_SCHEMA", "time or type column differs from the entry");
-          prevTime = t;
+          if (e.size > size) throw new Error(`held size ${e.size} exceeds the log size ${size}`);
+          const proof = e.size === 0 ? [] : consistencyProof(sub, e.size, size);
+          verifyConsistency(e.size, size, e.root, root, proof);
         } catch (err) {
-          const e = err as LedgerError;
-          add(e.code ?? "LEDGER_SCHEMA", e.message, { index: i });
+          this.add(
+            "LEDGER_INCONSISTENT",
+            `${e.source ?? "held"} checkpoint ${e.size}: ${(err as Error).message}`,
+            { size: e.size },
+          );
         }
-        collectLogKey(value, logKeys);
-      }
-      for (const n of frontier.push(h)) {
-        const stored = store.node(n.level, n.idx);
-        if (!stored || !equalBytes(stored, n.hash))
-          add("LEDGER_NODE_MISMATCH", `node (${n.level}, ${n.idx}) differs`, { index: i });
-      }
-      prevHash = h;
-      i++;
-      if (wanted.has(i)) rootsAt.set(i, frontier.root());
-    }
-  }
-  const size = i;
-  const root = frontier.root();
-  const keys = opts.trustedKeys ?? logKeys;
-
-  for (const cp of checkpoints) {
-    try {
-      const v = verifyCheckpointNote(cp.note, keys);
-      if (v.size !== cp.treeSize || !equalBytes(v.root, cp.rootHash))
-        throw new LedgerError("LEDGER_ROOT_MISMATCH", "checkpoint columns differ from its note");
-      if (cp.treeSize > size && !gap)
-        throw new LedgerError("LEDGER_TRUNCATED", `checkpoint of size ${cp.treeSize} > ${size}`);
-      const r = rootsAt.get(cp.treeSize);
-      if (r && !equalBytes(r, v.root))
-        throw new LedgerError("LEDGER_ROOT_MISMATCH", "recomputed root differs from the signed");
-    } catch (err) {
-      const e = err as LedgerError;
-      add(e.code ?? "LEDGER_CHECKPOINT_SIGNATURE", e.message, { size: cp.treeSize });
-    }
-  }
-
-  for (const a of anchors) {
-    const r = rootsAt.get(a.treeSize);
-    if (!r || !equalBytes(r, a.rootHash))
-      add("ANCHOR_MISMATCH", `anchored root at size ${a.treeSize} differs from the log`, {
-        size: a.treeSize,
-      });
-  }
-
-  if (!gap) {
-    const sub = storeSubtree(store);
-    for (const e of external) {
-      try {
-        if (e.size > size) throw new Error(`held size ${e.size} exceeds the log size ${size}`);
-        const proof = e.size === 0 ? [] : consistencyProof(sub, e.size, size);
-        verifyConsistency(e.size, size, e.root, root, proof);
-      } catch (err) {
-        add(
-          "LEDGER_INCONSISTENT",
-          `${e.source ?? "held"} checkpoint ${e.size}: ${(err as Error).message}`,
-          {
-            size: e.size,
-          },
-        );
       }
     }
+    const findings = this.findings;
+    const firstError = [...findings].sort(
+      (a, b) =>
+        (RANK[a.code] ?? 5) - (RANK[b.code] ?? 5) ||
+        (a.index ?? a.size ?? 0) - (b.index ?? b.size ?? 0),
+    )[0];
+    return {
+      ok: findings.length === 0,
+      size,
+      root: toHex(root),
+      entriesChecked: size,
+      checkpointsChecked: this.checkpoints.length,
+      anchorsChecked: this.anchors.length,
+      externalChecked: this.external.length,
+      ...(firstError ? { firstError } : {}),
+      findings,
+    };
   }
-
-  const firstError = [...findings].sort(
-    (a, b) =>
-      (RANK[a.code] ?? 5) - (RANK[b.code] ?? 5) ||
-      (a.index ?? a.size ?? 0) - (b.index ?? b.size ?? 0),
-  )[0];
-  return {
-    ok: findings.length === 0,
-    size,
-    root: toHex(root),
-    entriesChecked: size,
-    checkpointsChecked: checkpoints.length,
-    anchorsChecked: anchors.length,
-    externalChecked: external.length,
-    ...(firstError ? { firstError } : {}),
-    findings,
-  };
 }
 
-function collectLogKey(value: Record<string, unknown>, keys: NoteVerifierKey[]): void {
-  if (value.type !== "log.genesis" && value.type !== "key.epoch") return;
-  const lk = (value.body as GenesisBody | KeyEpochBody).logKey;
-  if (!lk) return;
-  const k = verifierKey(lk.name, new Uint8Array(Buffer.from(lk.publicKey, "base64")));
-  if (!keys.some((x) => equalBytes(x.keyId, k.keyId) && x.name === k.name)) keys.push(k);
+/** Single-threaded audit over any LedgerStore. */
+export function verifyLog(store: LedgerStore, opts: VerifyOptions = {}): VerifyReport {
+  const auditor = new Auditor(store, opts);
+  const chunk = opts.chunk ?? DEFAULT_CHUNK;
+  for (;;) {
+    const rows = store.entries(auditor.next, chunk);
+    if (rows.length === 0 || !auditor.feed(rows.map(checkEntryRow))) break;
+  }
+  return auditor.finish();
 }

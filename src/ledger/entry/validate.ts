@@ -7,24 +7,31 @@ const KEY_SUFFIX = /^key$|Key$/;
 const SOFT = /(secret|private|seed|password|mnemonic)/i;
 const ALLOWED = new Set(["keyEpoch", "keyId", "logKey", "publicKey"]);
 
+// Property names repeat across entries: remember each verdict (an explicit, bounded cache).
+const verdicts = new Map<string, boolean>();
+
 export function isForbiddenName(name: string): boolean {
-  if (ALLOWED.has(name)) return false;
-  return SOFT.test(name) || KEY_SUFFIX.test(name);
+  let v = verdicts.get(name);
+  if (v === undefined) {
+    v = !ALLOWED.has(name) && (SOFT.test(name) || KEY_SUFFIX.test(name));
+    if (verdicts.size < 10_000) verdicts.set(name, v);
+  }
+  return v;
 }
 
 /** Throws LEDGER_FORBIDDEN_FIELD if any property name, at any depth, looks like key material. */
 export function checkForbiddenFields(value: unknown, path = "$"): void {
+  if (value === null || typeof value !== "object") return;
   if (Array.isArray(value)) {
-    value.forEach((v, i) => {
-      checkForbiddenFields(v, `${path}[${i}]`);
-    });
+    for (let i = 0; i < value.length; i++)
+      if (value[i] !== null && typeof value[i] === "object") checkForbiddenFields(value[i], path);
     return;
   }
-  if (value === null || typeof value !== "object") return;
-  for (const [k, v] of Object.entries(value)) {
+  for (const k in value) {
     if (isForbiddenName(k))
-      throw new LedgerError("LEDGER_FORBIDDEN_FIELD", `${path}.${k} looks like key material`);
-    checkForbiddenFields(v, `${path}.${k}`);
+      throw new LedgerError("LEDGER_FORBIDDEN_FIELD", `${path}: '${k}' looks like key material`);
+    const v = (value as Record<string, unknown>)[k];
+    if (v !== null && typeof v === "object") checkForbiddenFields(v, path);
   }
 }
 

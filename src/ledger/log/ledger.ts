@@ -262,6 +262,8 @@ export class Ledger {
     this.store.append(rows);
     this.tail = tail;
     this.frontier = frontier;
+    for (const r of rows)
+      for (const n of r.nodes) if (n.level >= NodeCache.PINNED) this.cache.set(n.level, n.idx, n.hash);
     return rows.map((r) => ({ index: r.row.index, leafHash: r.row.leafHash }));
   }
 

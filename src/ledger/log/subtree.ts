@@ -11,22 +11,27 @@ import type { LedgerStore } from "../store/types.ts";
  * cache). Audits read through the store without a cache, so that they see what is on disk.
  */
 export class NodeCache {
+  // Levels ≥ PINNED hold 1/16 of all nodes (62,500 at 10⁶ entries) and sit on every proof
+  // path: kept for good. Lower levels are a bounded, cleared-when-full map.
+  static readonly PINNED = 4;
   private readonly levels: Map<number, Uint8Array>[] = [];
-  private count = 0;
-  constructor(private readonly max = 262_144) {}
+  private low = 0;
+  constructor(private readonly maxLow = 131_072) {}
 
   get(level: number, idx: number): Uint8Array | undefined {
     return this.levels[level]?.get(idx);
   }
 
   set(level: number, idx: number, h: Uint8Array): void {
-    if (this.count >= this.max) {
-      this.levels.length = 0;
-      this.count = 0;
+    if (level < NodeCache.PINNED) {
+      if (this.low >= this.maxLow) {
+        for (let l = 0; l < NodeCache.PINNED; l++) this.levels[l]?.clear();
+        this.low = 0;
+      }
+      this.low++;
     }
     this.levels[level] ??= new Map();
     this.levels[level].set(idx, h);
-    this.count++;
   }
 }
 

@@ -106,6 +106,13 @@ export class SqliteLedgerStore implements LedgerStore {
     return b ? u8(b) : null;
   }
 
+  nodeRange(level: number, lo: number, hi: number): Map<number, Uint8Array> {
+    const out = new Map<number, Uint8Array>();
+    for (const [idx, hash] of this.q.nodeRange.raw().iterate(level, lo, hi) as Iterable<[number, Buffer]>)
+      out.set(idx, u8(hash));
+    return out;
+  }
+
   append(rows: readonly AppendRow[]): void {
     withSqliteErrors(() => this.appendTx.immediate(rows));
   }
@@ -234,6 +241,9 @@ function prepare(db: Db) {
     entries: db.prepare("SELECT * FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?"),
     leaf: db.prepare("SELECT leaf_hash FROM ledger_entries WHERE idx = ?").pluck(),
     node: db.prepare("SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?").pluck(),
+    nodeRange: db.prepare(
+      "SELECT idx, hash FROM ledger_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+    ),
     insEntry: db.prepare(
       "INSERT INTO ledger_entries(idx, time, type, body, prev_hash, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)",
     ),

@@ -53,6 +53,8 @@ export interface LedgerStore {
   entries(from: number, limit: number): StoredRow[];
   leafHash(index: number): Uint8Array | null;
   node(level: number, idx: number): Uint8Array | null;
+  /** Stored nodes of one level with lo ≤ idx < hi (the audit reads them a chunk at a time). */
+  nodeRange(level: number, lo: number, hi: number): Map<number, Uint8Array>;
   /** One durable transaction: all rows or none. */
   append(rows: readonly AppendRow[]): void;
 

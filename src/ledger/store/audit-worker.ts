@@ -1,0 +1,16 @@
+// Worker of verifyLogParallel: reads chunks of rows through its own read-only connection and
+// returns the per-entry checks (canonical form, leaf hash, schema).
+import { parentPort, workerData } from "node:worker_threads";
+import { checkEntryRow } from "../audit/entry-check.ts";
+import { SqliteLedgerStore } from "./sqlite.ts";
+
+const store = SqliteLedgerStore.open((workerData as { path: string }).path, { readonly: true });
+parentPort!.on("message", (m: { id: number; from: number; limit: number } | "close") => {
+  if (m === "close") {
+    store.close();
+    parentPort!.close();
+    return;
+  }
+  const rows = store.entries(m.from, m.limit).filter((r) => r.index < m.from + m.limit);
+  parentPort!.postMessage({ id: m.id, checks: rows.map(checkEntryRow) });
+});
