@@ -287,12 +287,13 @@ export function embed(
   const unmarked = stats.filter((s) => !s.marked);
   if (unmarked.length > 0 && ((opts.planePolicy ?? "all") === "all" || markedPlanes.length === 0)) {
     const list = unmarked
-      .map((s) => `plane ${s.plane}: at most ${s.bestVoteCarriers} vote carriers`)
+      .map((s) => `plane ${s.plane}: ${s.bestVoteCarriers} vote carriers at best`)
       .join("; ");
-    const needed = opts.allowCompactProfile === false ? 3 * P1.L : 3 * P2.L;
+    const profile = opts.allowCompactProfile === false ? P1 : P2;
+    const needed = 3 * profile.L;
     throw new WatermarkError(
       "WM_CAPACITY",
-      `image too small or too flat to carry a mark (${list}; about ${needed} are needed). Larger or less uniform images can be marked.`,
+      `image too small or too flat to carry a mark (${list}): no threshold spreads the votes over the ${profile.L}-bit codeword well enough (at least ${needed} carriers, and at most ${profile.degraded.maxErasedBytes} codeword bytes without a vote). Larger or less uniform images can be marked.`,
       {
         planes: unmarked.map((s) => ({ plane: s.plane, bestVoteCarriers: s.bestVoteCarriers })),
         needed,

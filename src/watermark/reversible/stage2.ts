@@ -6,7 +6,7 @@
 // down from k_est, one going up) follow the spec's zig-zag trial order exactly.
 import { type PassGeometry, updateGeometryAt, WINDOW_OFFSETS } from "./geometry.ts";
 import { slotOf, whiteningOf } from "./keystream.ts";
-import { LADDER, RUNGS } from "./ladder.ts";
+import { RUNGS, rungOf } from "./ladder.ts";
 import type { Plane } from "./plane.ts";
 import type { Tally } from "./votes.ts";
 
@@ -79,6 +79,10 @@ export class Stage2Walker {
   private readonly dirtyList: Int32Array;
   private nDirty = 0;
   private readonly scratch: Int32Array;
+  /** Per pass-A position: 0 not a vote or flag, 1 boundary pixel, 2 + bit for a carrier. */
+  private readonly cls: Uint8Array;
+  /** Per pass-A position: its rung bucket κ (valid where cls ≠ 0). */
+  private readonly kap: Uint16Array;
   /** Entries of `undo` that are boundary pixels, in raster order. */
   private readonly boundaries: number[] = [];
 
@@ -97,7 +101,29 @@ export class Stage2Walker {
     this.dirty = new Uint8Array(geoA.count);
     this.dirtyList = new Int32Array(geoA.count);
     this.scratch = new Int32Array(geoA.count);
+    this.cls = new Uint8Array(geoA.count);
+    this.kap = new Uint16Array(geoA.count);
+    for (let j = 0; j < geoA.count; j++) this.classify(j);
     for (let m = 0; m < undo.count; m++) if (undo.boundary[m]) this.boundaries.push(m);
+  }
+
+  /** What position j of pass A would contribute when admitted (§4.3): a flag, a vote bit, or nothing. */
+  private classify(j: number): void {
+    const { eligible, index, pred, mu } = this.geoA;
+    const { loW, hiW } = this.plane;
+    if (eligible[j] === 0) {
+      this.cls[j] = 0;
+      return;
+    }
+    const y = this.cur[index[j]];
+    const e = y - pred[j];
+    if (y === loW || y === hiW) this.cls[j] = 1;
+    else if (e >= -2 && e <= 1) this.cls[j] = 2 + (e >= 0 ? e : -1 - e);
+    else {
+      this.cls[j] = 0;
+      return;
+    }
+    this.kap[j] = rungOf(mu[j]);
   }
 
   static create(
@@ -159,7 +185,7 @@ export class Stage2Walker {
     if (k !== this.rung) this.moveTo(k);
     this.applyFlags(k);
     this.flush();
-    this.tallyPassA(LADDER[k], ks, L, into);
+    this.tallyPassA(k, ks, L, into);
   }
 
   private applyFlags(k: number): void {
@@ -200,38 +226,30 @@ export class Stage2Walker {
     for (let d = 0; d < this.nDirty; d++) {
       const j = this.dirtyList[d];
       updateGeometryAt(this.geoA, j, this.cur, plane.cols, plane.loW, plane.hiW);
+      this.classify(j);
       this.dirty[j] = 0;
     }
     this.nDirty = 0;
   }
 
-  private tallyPassA(T: number, ks: Uint32Array, L: number, into: Tally): void {
-    const { eligible, mu, index, pred, count } = this.geoA;
-    const { cur, scratch } = this;
-    const { loW, hiW } = this.plane;
+  private tallyPassA(k: number, ks: Uint32Array, L: number, into: Tally): void {
+    const { cls, kap, scratch } = this;
+    const { index, count } = this.geoA;
     let flags = 0;
     let carriers = 0;
     for (let j = 0; j < count; j++) {
-      if (mu[j] > T || eligible[j] === 0) continue;
-      const i = index[j];
-      const y = cur[i];
-      if (y === loW || y === hiW) flags++;
-      else {
-        const e = y - pred[j];
-        if (e >= -2 && e <= 1) scratch[carriers++] = i;
-      }
+      const c = cls[j];
+      if (c === 0 || kap[j] > k) continue;
+      if (c === 1) flags++;
+      else scratch[carriers++] = j;
     }
     const { ones, total } = into;
-    // Carriers hold their bit in the error: 0/1 directly, −1/−2 as 0/1 mirrored.
     for (let n = 0; n < carriers - flags; n++) {
-      const i = scratch[n];
-      const e =
-        cur[i] -
-        ((cur[i - 1] + cur[i + 1] + cur[i - this.plane.cols] + cur[i + this.plane.cols]) >> 2);
-      const v = ks[i];
+      const j = scratch[n];
+      const v = ks[index[j]];
       const slot = slotOf(v, L);
       total[slot]++;
-      ones[slot] += (e >= 0 ? e : -1 - e) ^ whiteningOf(v);
+      ones[slot] += (cls[j] - 2) ^ whiteningOf(v);
     }
   }
 }
