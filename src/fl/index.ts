@@ -25,6 +25,9 @@ export {
   statusOf,
 } from "./messages.ts";
 export { aucOf, rocAuc } from "./metrics.ts";
+export { exportOnnx } from "./onnx.ts";
+export { cropResize, imageDataset, localSplit, parseCsv } from "./images.ts";
+export { inProcessTrainer, type Trainer, workerTrainer } from "./trainer-pool.ts";
 export {
   buildCnn,
   type CnnOptions,
