@@ -1,4 +1,6 @@
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { buildCnn, saveModel, setFlat } from "../../fl/model.ts";
+import { exportOnnx } from "../../fl/onnx.ts";
 import { join } from "node:path";
 import { imageDataset, parseCsv } from "../../fl/images.ts";
 import type { Dataset } from "../../fl/dataset.ts";
@@ -48,7 +50,8 @@ export const flCommand: Command = {
     "            [--strategy NAME] [--seed S] [--epochs E] [--lr X] [--lr-decay X] [--shift PX]",
     "            [--padding valid|same] [--subset N] [--dropout F] [--dp central:Z:S]",
     "            [--workers W] [--backend auto|wasm|cpu] [--classes A,B] [--json]",
-    "            federated simulation; --data is an NPZ or a folder of DICOM/PNG + labels.csv",
+    "            [--out DIR]   federated simulation; --data is an NPZ or a folder of DICOM/PNG +",
+    "            labels.csv; --out writes model.json, weights.bin and model.onnx",
   ],
   async run(argv) {
     const [sub, ...rest] = argv;
@@ -75,6 +78,7 @@ export const flCommand: Command = {
         dp: { type: "string" },
         workers: { type: "string" },
         classes: { type: "string", default: "normal,pneumonia" },
+        out: { type: "string" },
         json: { type: "boolean" },
       },
       [],
@@ -157,6 +161,19 @@ export const flCommand: Command = {
         process.stdout.write(`  rejected ${x.nodeId}: ${x.error} (${x.reason})\n`);
     });
     const last = res.rounds[res.rounds.length - 1];
+    if (v.out) {
+      const m = buildCnn({ inputSize: train.h, channels: train.c, classes: train.classes, padding: cfg.model.padding });
+      setFlat(m, res.weights);
+      const classes = (v.classes as string).split(",");
+      const art = await saveModel(m, { classes, backend: info.name, rounds: cfg.rounds, seed: cfg.seed });
+      mkdirSync(v.out, { recursive: true });
+      writeFileSync(join(v.out, "model.json"), `${JSON.stringify(art.modelJson, null, 2)}\n`);
+      writeFileSync(join(v.out, "weights.bin"), art.weightsBin);
+      writeFileSync(
+        join(v.out, "model.onnx"),
+        exportOnnx(m, { "medtrace.modelHash": res.finalHash, "medtrace.classes": JSON.stringify(classes) }),
+      );
+    }
     out.result(
       {
         ok: true,
@@ -165,7 +182,7 @@ export const flCommand: Command = {
         params: res.params,
         partitionCounts: res.partitionCounts,
         rounds: res.rounds,
-        final: { acc: last.acc, auc: last.auc, modelHash: res.finalHash },
+        final: { acc: last.acc, auc: last.auc, modelHash: res.finalHash, out: v.out ?? null },
         seconds: (performance.now() - t0) / 1000,
       },
       [
