@@ -1,6 +1,6 @@
 // `npm run bench -- fl [--quick] [--accuracy] [--json] [--check]`: federated-learning.md §10.
 // Default: the cheap experiments (secure-aggregation overhead and expansion at 0–30 % dropouts
-// for n ∈ {10, 20, 50}; 50-node round; DP ε table) plus a --quick accuracy smoke (1 seed,
+// for n ∈ {3, 5, 10, 20, 50}; 50-node round; DP ε table) plus a --quick accuracy smoke (1 seed,
 // 3 rounds, k = 3 IID). `--accuracy` adds centralised vs FedAvg k = 3 Dirichlet 0.5 at
 // R = 20 (one seed, tens of minutes on 2 cores); the full 3-seed grid is not run here.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -70,7 +70,7 @@ export default async function (argv: string[]): Promise<number> {
   // ---- crypto and secure-aggregation overhead (§10 experiments 3–5)
   const rows: (string | number)[][] = [];
   const overhead: unknown[] = [];
-  for (const n of [10, 20, 50]) {
+  for (const n of [3, 5, 10, 20, 50]) {
     const parts = partition(ds.train.y, 2, n, { kind: "iid" }, "1");
     const maxN = Math.max(...parts.map((p) => p.length));
     const trainMs = (maxN / samplesPerSec) * 1000;
