@@ -13,6 +13,7 @@ export {
 } from "./dataset.ts";
 export { clipUpdate, epsilon, noisyMean, RDP_ORDERS, RdpAccountant } from "./dp.ts";
 export { FlError } from "./errors.ts";
+export { type EvalReport, evalReport, HIST_BINS, poolReports } from "./fedeval.ts";
 export {
   emptyInbox,
   type InboxContext,
