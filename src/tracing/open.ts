@@ -1,0 +1,38 @@
+// Opening a ledger file for tracing (CLI, demo): SQLite store, the epoch-1 checkpoint key and the
+// zero-watermark index filled with `fullbits` (ledger.md §9). Close both when done.
+import type { MasterSecret } from "../crypto/index.ts";
+import { Ledger, type LedgerOptions, ledgerSigner, SqliteLedgerStore } from "../ledger/index.ts";
+import { zwFullbitsFor } from "./keys.ts";
+
+export interface OpenLedger {
+  ledger: Ledger;
+  store: SqliteLedgerStore;
+  close(): Promise<void>;
+}
+
+export async function openLedgerFile(
+  path: string,
+  master: MasterSecret,
+  opts: Partial<LedgerOptions> = {},
+): Promise<OpenLedger> {
+  const store = SqliteLedgerStore.open(path);
+  try {
+    const ledger = await Ledger.open(store, ledgerSigner(master, 1), {
+      deploymentId: master.deploymentId,
+      checkpointAfterMs: 0,
+      zwFullbits: zwFullbitsFor(master),
+      ...opts,
+    });
+    return {
+      ledger,
+      store,
+      async close() {
+        await ledger.close();
+        store.close();
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
