@@ -98,6 +98,7 @@ export async function simulate(
   cfg: SimConfig,
   data: SimData,
   onRound?: (r: RoundReport) => void,
+  onProgress?: (round: number, trained: number, total: number) => void,
 ): Promise<SimResult> {
   const strategy = makeStrategy(cfg.strategy ?? "fedavg", cfg.strategyParams);
   const secagg = cfg.secagg ?? true;
@@ -214,6 +215,7 @@ export async function simulate(
             if (cfg.dp) clipUpdate(res.delta, cfg.dp.clipNorm);
             // with DP the weights are uniform (§8.1): n = 1 for every node
             results[k] = { nodeId: id, delta: res.delta, n: cfg.dp ? 1 : res.n };
+            onProgress?.(r, results.filter(Boolean).length, cfg.nodes);
           });
         jobs.push(job);
       }

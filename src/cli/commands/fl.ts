@@ -150,6 +150,7 @@ export const flCommand: Command = {
     let printedHeader = false;
     const res = await simulate(cfg, { train, test: ds.test, val: ds.val }, (r) => {
       if (out.json) return;
+      if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
       if (!printedHeader) {
         process.stdout.write(`${HEADER.join("\n")}\n`);
         printedHeader = true;
@@ -159,6 +160,10 @@ export const flCommand: Command = {
         process.stdout.write(`  alert ${a.type} ${a.nodeId ?? ""} ${a.reason}\n`);
       for (const x of r.rejected)
         process.stdout.write(`  rejected ${x.nodeId}: ${x.error} (${x.reason})\n`);
+    }, (round, done, total) => {
+      if (out.json || !process.stderr.isTTY) return;
+      const bar = "#".repeat(Math.round((done / total) * 20)).padEnd(20, ".");
+      process.stderr.write(`\rround ${round}/${cfg.rounds} [${bar}] ${done}/${total} hospitals trained\x1b[K`);
     });
     const last = res.rounds[res.rounds.length - 1];
     if (v.out) {
