@@ -13,5 +13,8 @@ export const commands: CommandEntry[] = [
   { name: "mark", load: async () => (await import("./mark.ts")).markCommand },
   { name: "zero", load: async () => (await import("./zero.ts")).zeroCommand },
   { name: "ledger", load: async () => (await import("./ledger.ts")).ledgerCommand },
+  { name: "share", load: async () => (await import("./tracing.ts")).shareCommand },
+  { name: "trace", load: async () => (await import("./tracing.ts")).traceCommand },
+  { name: "evidence", load: async () => (await import("./tracing.ts")).evidenceCommand },
   { name: "fl", load: async () => (await import("./fl.ts")).flCommand },
 ];
