@@ -274,16 +274,11 @@ export async function trace(req: TraceRequest, ctx: TracingContext): Promise<Tra
   };
   const entry: NewEntry<"trace.performed"> = { type: "trace.performed", actor: requestedBy, body };
   const { index: traceEntryIndex } = await ledger.appendOne(entry);
+  // The bundle's findings hold only what the signed trace entry authenticates (method, token,
+  // and through it the decision, best BER and entries): a verifier rejects any change to them.
+  // Decode statistics and per-candidate BERs stay in the answer, not in the bundle.
   const findings: NonNullable<EvidenceBundle["findings"]> = { method };
   if (reportedToken) findings.token = reportedToken;
-  if (method === "rw" && restoredExact !== undefined) findings.restoredExact = restoredExact;
-  if (method === "rw" && decodeStats) findings.decode = decodeStats;
-  if (candidates.length > 0)
-    findings.zw = candidates.map((c) => ({
-      entryIndex: c.entryIndex,
-      ber: c.ber.toFixed(4),
-      decision: c.decision,
-    }));
   const evidence = await ledger.evidence(entries, { suspect, findings, traceEntryIndex });
 
   return {
