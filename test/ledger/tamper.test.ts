@@ -365,12 +365,19 @@ test("the parallel audit (worker threads) reports exactly what the sequential on
     dropTriggers(f.store);
     const body = editedBody(f.store, 700);
     f.store.db.prepare("UPDATE ledger_entries SET body = ?, leaf_hash = ? WHERE idx = 700").run(body, leafHash(body));
+    // 768 = 6 × 128 starts a chunk: the broken link is checked across the chunk boundary.
+    const body2 = editedBody(f.store, 767);
+    f.store.db.prepare("UPDATE ledger_entries SET body = ?, leaf_hash = ? WHERE idx = 767").run(body2, leafHash(body2));
     f.store.db.prepare("DELETE FROM ledger_entries WHERE idx IN (1300, 1301)").run();
     const seq = verifyLog(f.store, keys);
     const par = await verifyLogParallel(f.path, { ...keys, workers: 2 });
     assert.deepEqual(par, seq);
     assert.deepEqual([par.firstError?.code, par.firstError?.index], ["LEDGER_CHAIN_BROKEN", 701]);
     assert.ok(par.findings.some((x) => x.code === "LEDGER_GAP" && x.index === 1300));
+    assert.ok(par.findings.some((x) => x.code === "LEDGER_CHAIN_BROKEN" && x.index === 768));
+    // The integrity-only audit (no per-entry schema validation) finds the same tampering.
+    const fast = await verifyLogParallel(f.path, { ...keys, workers: 2, schema: false });
+    assert.deepEqual(fast.findings, par.findings);
   } finally {
     await f.cleanup();
   }

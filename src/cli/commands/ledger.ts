@@ -50,6 +50,7 @@ async function verify(argv: string[]): Promise<number> {
       vkey: { type: "string", multiple: true },
       held: { type: "string", multiple: true },
       workers: { type: "string" },
+      "no-schema": { type: "boolean" },
     },
     [],
   );
@@ -74,10 +75,12 @@ async function verify(argv: string[]): Promise<number> {
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0))
       throw new UsageError("--workers must be a non-negative integer");
     // Worker threads share the per-entry work; --workers 0 audits on this thread only.
+    // --no-schema: integrity only (hashes, chain, nodes, roots, signatures), no per-entry schema.
+    const schema = !values["no-schema"];
     const report =
       workers === 0
-        ? verifyLog(store, { trustedKeys: keys, external })
-        : await verifyLogParallel(values.db!, { trustedKeys: keys, external, workers });
+        ? verifyLog(store, { trustedKeys: keys, external, schema })
+        : await verifyLogParallel(values.db!, { trustedKeys: keys, external, workers, schema });
     const seconds = (performance.now() - t0) / 1000;
     const trust = keys ? "pinned" : "announced-in-log";
     out.result({ ...report, keys: trust, seconds: Number(seconds.toFixed(3)) }, [
@@ -155,7 +158,7 @@ async function checkpoint(argv: string[]): Promise<number> {
 export const ledgerCommand: Command = {
   name: "ledger",
   usage: [
-    "ledger verify --db FILE [--vkey VKEY | --key-file FILE] [--held NOTE…] [--workers N]   full audit",
+    "ledger verify --db FILE [--vkey VKEY | --key-file FILE] [--held NOTE…] [--workers N] [--no-schema]   full audit",
     "ledger show N --db FILE                                    print entry N (block view)",
     "ledger checkpoint --db FILE --key-file FILE | --no-sign    sign (if grown) and print the checkpoint",
   ],

@@ -12,10 +12,10 @@ import { equalBytes, toHex } from "../merkle/hash.ts";
 import { consistencyProof } from "../merkle/tree.ts";
 import { verifyConsistency } from "../merkle/verify.ts";
 import type { AnchorRow, CheckpointRow, LedgerStore } from "../store/types.ts";
-import { checkEntryRow, type EntryCheck, type Finding } from "./entry-check.ts";
+import { type ChunkCheck, type ChunkOptions, checkChunk, type Finding } from "./entry-check.ts";
 
-export type { EntryCheck, Finding };
-export { checkEntryRow };
+export type { ChunkCheck, Finding };
+export { checkChunk };
 
 export interface HeldCheckpoint {
   size: number;
@@ -24,7 +24,7 @@ export interface HeldCheckpoint {
   source?: "edge" | "anchor" | "bundle" | "held";
 }
 
-export interface VerifyOptions {
+export interface VerifyOptions extends ChunkOptions {
   /** Checkpoint keys to trust. Default: the keys announced in the log (genesis, key.epoch). */
   trustedKeys?: readonly NoteVerifierKey[];
   /** Checkpoints held outside the database (edge nodes, anchors, earlier evidence bundles). */
@@ -102,43 +102,46 @@ export class Auditor {
   }
 
   private add(code: LedgerErrorCode, message: string, at: { index?: number; size?: number }) {
-    if (this.findings.length < (this.opts.maxFindings ?? 100))
-      this.findings.push({ code, message, ...at });
+    if (this.findings.length < (this.opts.maxFindings ?? 100)) {
+      const f: Finding = { code, message };
+      if (at.index !== undefined) f.index = at.index;
+      if (at.size !== undefined) f.size = at.size;
+      this.findings.push(f);
+    }
   }
 
-  /** Feeds the checks of consecutive rows, in idx order. Returns false after a gap. */
-  feed(checks: readonly EntryCheck[]): boolean {
-    const completed: { node: CompletedNode; at: number }[] = [];
-    for (const c of checks) {
-      const i = this.i;
-      if (c.row !== i) {
-        this.add("LEDGER_GAP", `expected index ${i}, found ${c.row}`, { index: i });
+  /** Feeds the check of the next chunk of rows, in idx order. Returns false after a gap. */
+  feed(cc: ChunkCheck): boolean {
+    const i0 = this.i;
+    let n = cc.rows.length;
+    for (let j = 0; j < cc.rows.length; j++)
+      if (cc.rows[j] !== i0 + j) {
+        n = j;
         this.gap = true;
         break;
       }
-      if (c.noncanonical) this.add(c.noncanonical.code, c.noncanonical.message, { index: i });
-      else {
-        const want = this.prevHash ? toHex(this.prevHash) : ZERO_HASH_HEX;
-        if (c.index !== i || c.prevHash !== want)
-          this.add("LEDGER_CHAIN_BROKEN", "index or prevHash does not follow the previous entry", { index: i });
-        else if (c.prevColumn !== want)
-          this.add("LEDGER_CHAIN_BROKEN", "prev_hash column differs from the entry", { index: i });
-      }
-      if (!c.leafMatches)
-        this.add("LEDGER_LEAF_MISMATCH", "leaf_hash differs from SHA-256(0x00 ‖ body)", { index: i });
-      if (c.schema) this.add(c.schema.code, c.schema.message, { index: i });
-      else if (!c.noncanonical) {
-        if (c.time! < this.prevTime) this.add("LEDGER_SCHEMA", "time decreases", { index: i });
-        else if (!c.columnsMatch)
-          this.add("LEDGER_SCHEMA", "time or type column differs from the entry", { index: i });
-        else this.prevTime = c.time!;
-      }
-      if (c.logKey) this.addLogKey(c.logKey);
-      for (const node of this.frontier.push(c.leafHash)) completed.push({ node, at: i });
-      this.prevHash = c.leafHash;
+    // The chunk's first link, against the previous chunk.
+    if (n > 0 && cc.first) {
+      const want = this.prevHash ? toHex(this.prevHash) : ZERO_HASH_HEX;
+      if (cc.first.index !== i0 || cc.first.prevHash !== want)
+        this.add("LEDGER_CHAIN_BROKEN", "index or prevHash does not follow the previous entry", { index: i0 });
+      else if (cc.first.prevColumn !== want)
+        this.add("LEDGER_CHAIN_BROKEN", "prev_hash column differs from the entry", { index: i0 });
+    }
+    for (const f of cc.findings) if ((f.index ?? 0) < i0 + n) this.add(f.code, f.message, f);
+    if (n > 0 && cc.first?.time != null && cc.first.time < this.prevTime)
+      this.add("LEDGER_SCHEMA", "time decreases", { index: i0 });
+    if (cc.lastTime !== null && !this.gap) this.prevTime = cc.lastTime;
+    for (const lk of cc.logKeys) this.addLogKey(lk);
+    const completed: { node: CompletedNode; at: number }[] = [];
+    for (let j = 0; j < n; j++) {
+      const h = cc.leaves.subarray(j * 32, j * 32 + 32);
+      for (const node of this.frontier.push(h)) completed.push({ node, at: this.i });
+      this.prevHash = h;
       this.i++;
       if (this.wanted.has(this.i)) this.rootsAt.set(this.i, this.frontier.root());
     }
+    if (this.gap) this.add("LEDGER_GAP", `expected index ${this.i}, found ${cc.rows[n]}`, { index: this.i });
     this.checkNodes(completed);
     return !this.gap;
   }
@@ -234,7 +237,7 @@ export function verifyLog(store: LedgerStore, opts: VerifyOptions = {}): VerifyR
   const chunk = opts.chunk ?? DEFAULT_CHUNK;
   for (;;) {
     const rows = store.entries(auditor.next, chunk);
-    if (rows.length === 0 || !auditor.feed(rows.map(checkEntryRow))) break;
+    if (rows.length === 0 || !auditor.feed(checkChunk(rows, opts))) break;
   }
   return auditor.finish();
 }

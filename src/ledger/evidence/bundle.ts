@@ -262,7 +262,7 @@ function checkFindings(b: EvidenceBundle, entries: Entry[]): void {
       fail("suspect differs from the trace entry");
     if (b.findings && b.findings.method !== body.method)
       fail("method differs from the trace entry");
-    if (b.findings?.token !== body.result.token) fail("token differs from the trace entry");
+    if (b.findings && b.findings.token !== body.result.token) fail("token differs from the trace entry");
     for (const i of body.result.entries)
       if (!byIndex.has(i)) fail(`entry ${i} of the trace is missing`);
     for (const z of b.findings?.zw ?? [])

@@ -1,10 +1,11 @@
 // Worker of verifyLogParallel: reads chunks of rows through its own read-only connection and
 // returns the per-entry checks (canonical form, leaf hash, schema).
 import { parentPort, workerData } from "node:worker_threads";
-import { checkEntryRow } from "../audit/entry-check.ts";
+import { checkChunk } from "../audit/entry-check.ts";
 import { SqliteLedgerStore } from "./sqlite.ts";
 
-const store = SqliteLedgerStore.open((workerData as { path: string }).path, { readonly: true });
+const { path, schema } = workerData as { path: string; schema: boolean };
+const store = SqliteLedgerStore.open(path, { readonly: true });
 parentPort!.on("message", (m: { id: number; from: number; limit: number } | "close") => {
   if (m === "close") {
     store.close();
@@ -12,5 +13,6 @@ parentPort!.on("message", (m: { id: number; from: number; limit: number } | "clo
     return;
   }
   const rows = store.entries(m.from, m.limit).filter((r) => r.index < m.from + m.limit);
-  parentPort!.postMessage({ id: m.id, checks: rows.map(checkEntryRow) });
+  const check = checkChunk(rows, { schema });
+  parentPort!.postMessage({ id: m.id, check }, [check.leaves.buffer as ArrayBuffer]);
 });

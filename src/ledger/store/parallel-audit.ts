@@ -3,7 +3,7 @@
 // feeds the results, in index order, to the sequential Auditor (chain, nodes, roots, checkpoints).
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { Auditor, DEFAULT_CHUNK, type EntryCheck, type VerifyOptions, type VerifyReport } from "../audit/verify-log.ts";
+import { Auditor, DEFAULT_CHUNK, type ChunkCheck, type VerifyOptions, type VerifyReport } from "../audit/verify-log.ts";
 import { SqliteLedgerStore } from "./sqlite.ts";
 
 export interface ParallelVerifyOptions extends VerifyOptions {
@@ -17,11 +17,11 @@ export async function verifyLogParallel(path: string, opts: ParallelVerifyOption
   const store = SqliteLedgerStore.open(path, { readonly: true });
   // The worker entry is plain JavaScript that registers tsx before loading the TypeScript worker.
   const entry = new URL("./audit-worker.mjs", import.meta.url);
-  const pool = Array.from({ length: n }, () => new Worker(entry, { workerData: { path } }));
-  const waiting = new Map<number, { resolve: (c: EntryCheck[]) => void; reject: (e: unknown) => void }>();
+  const pool = Array.from({ length: n }, () => new Worker(entry, { workerData: { path, schema: opts.schema ?? true } }));
+  const waiting = new Map<number, { resolve: (c: ChunkCheck) => void; reject: (e: unknown) => void }>();
   for (const w of pool) {
-    w.on("message", (m: { id: number; checks: EntryCheck[] }) => {
-      waiting.get(m.id)?.resolve(m.checks);
+    w.on("message", (m: { id: number; check: ChunkCheck }) => {
+      waiting.get(m.id)?.resolve(m.check);
       waiting.delete(m.id);
     });
     w.on("error", (err) => {
@@ -30,14 +30,14 @@ export async function verifyLogParallel(path: string, opts: ParallelVerifyOption
     });
   }
   const request = (k: number) =>
-    new Promise<EntryCheck[]>((resolve, reject) => {
+    new Promise<ChunkCheck>((resolve, reject) => {
       waiting.set(k, { resolve, reject });
       pool[k % n].postMessage({ id: k, from: k * chunk, limit: chunk });
     });
   try {
     const auditor = new Auditor(store, opts);
     const chunks = Math.ceil(store.size() / chunk);
-    const inFlight = new Map<number, Promise<EntryCheck[]>>();
+    const inFlight = new Map<number, Promise<ChunkCheck>>();
     let asked = 0;
     for (let k = 0; k < chunks; k++) {
       while (asked < chunks && asked < k + 2 * n) {
