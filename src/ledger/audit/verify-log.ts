@@ -129,7 +129,7 @@ export class Auditor {
         this.add("LEDGER_CHAIN_BROKEN", "prev_hash column differs from the entry", { index: i0 });
     }
     for (const f of cc.findings) if ((f.index ?? 0) < i0 + n) this.add(f.code, f.message, f);
-    if (n > 0 && cc.first?.time != null && cc.first.time < this.prevTime)
+    if (n > 0 && cc.first && cc.first.time !== null && cc.first.time < this.prevTime)
       this.add("LEDGER_SCHEMA", "time decreases", { index: i0 });
     if (cc.lastTime !== null && !this.gap) this.prevTime = cc.lastTime;
     for (const lk of cc.logKeys) this.addLogKey(lk);
