@@ -128,3 +128,43 @@ test("20 rounds of 500 appends anchored on Hardhat; events verify; guards; forge
     await f.cleanup();
   }
 });
+
+test("CLI: ledger anchor --deploy, then --check", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { createMasterFile, readMasterFile } = await import("../../src/crypto/index.ts");
+  const { Ledger, ledgerSigner, SqliteLedgerStore } = await import("../../src/ledger/index.ts");
+  const { mixEntry } = await import("./mix.ts");
+  const dir = mkdtempSync(join(tmpdir(), "medtrace-anchor-cli-"));
+  const provider = rpcProvider(url, CHAIN_ID);
+  try {
+    const keyFile = join(dir, "master.json");
+    const db = join(dir, "ledger.db");
+    createMasterFile(keyFile, "anchor.medtrace.local");
+    const master = readMasterFile(keyFile);
+    const store = SqliteLedgerStore.open(db);
+    const ledger = await Ledger.open(store, ledgerSigner(master), { deploymentId: master.deploymentId, checkpointAfterMs: 0 });
+    await ledger.append(Array.from({ length: 30 }, (_, k) => mixEntry(k)));
+    await ledger.close();
+    store.close();
+    // The writer key is derived from this deployment's master secret; fund it on the local chain.
+    const ownerWallet = new Wallet(OWNER_KEY, provider);
+    await (await ownerWallet.sendTransaction({ to: new Wallet(anchorWriterKey(master, 1)).address, value: 10n ** 18n })).wait();
+    const run = (...args: string[]) => {
+      const r = spawnSync(process.execPath, ["bin/medtrace.mjs", "ledger", "anchor", "--db", db, "--key-file", keyFile, "--rpc", url, "--json", ...args], { encoding: "utf8" });
+      return { code: r.status, json: r.stdout ? JSON.parse(r.stdout) : null, err: r.stderr };
+    };
+    const deployed = run("--deploy", "--log-entry");
+    assert.equal(deployed.code, 0, deployed.err);
+    assert.equal(deployed.json.anchored, true);
+    assert.equal(deployed.json.treeSize, 31);
+    const checked = run("--contract", deployed.json.contract, "--check");
+    assert.equal(checked.code, 0, checked.err);
+    assert.deepEqual(checked.json.findings, []);
+  } finally {
+    provider.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

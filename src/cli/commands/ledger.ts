@@ -155,12 +155,66 @@ async function checkpoint(argv: string[]): Promise<number> {
   }
 }
 
+async function anchor(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      ...COMMON,
+      rpc: { type: "string" },
+      "chain-id": { type: "string" },
+      contract: { type: "string" },
+      deploy: { type: "boolean" },
+      "log-entry": { type: "boolean" },
+      check: { type: "boolean" },
+    },
+    [],
+  );
+  if (!values.rpc) throw new UsageError("--rpc URL is required");
+  if (!values.contract && !values.deploy) throw new UsageError("--contract ADDRESS or --deploy is required");
+  const chainId = Number(values["chain-id"] ?? 31337);
+  if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new UsageError("--chain-id must be a positive integer");
+  // ethers is loaded only by this sub-command.
+  const { anchorWriterKey, EvmAnchor, rpcProvider } = await import("../../ledger/anchors/evm.ts");
+  const master = loadMasterSecret({ keyFile: values["key-file"] });
+  const provider = rpcProvider(values.rpc, chainId);
+  const { store, ledger } = await openLedger(values.db, values["key-file"]);
+  const out = output(values.json ?? false);
+  try {
+    const signer = anchorWriterKey(master, 1);
+    const evm = values.deploy
+      ? await EvmAnchor.deploy({ provider, chainId, signer, origin: ledger.origin })
+      : new EvmAnchor({ provider, chainId, address: values.contract!, signer });
+    if (values.check) {
+      const findings = await ledger.checkAnchors(evm);
+      out.result({ ok: findings.length === 0, contract: evm.address, findings }, [
+        findings.length === 0
+          ? `every checkpoint anchored at ${evm.address} matches the log`
+          : `ANCHOR_MISMATCH: ${findings.map((f) => `size ${f.size}`).join(", ")}`,
+      ]);
+      return findings.length === 0 ? EXIT.ok : EXIT.error;
+    }
+    const r = await ledger.anchor(evm, { logEntry: values["log-entry"] ?? false });
+    out.result(
+      r
+        ? { ok: true, anchored: true, contract: evm.address, treeSize: r.treeSize, root: toHex(r.root), chainId, txHash: r.txHash, blockNumber: r.blockNumber, anchorIndex: r.anchorIndex }
+        : { ok: true, anchored: false, contract: evm.address },
+      [r ? `anchored size ${r.treeSize} at ${evm.address} in tx ${r.txHash} (block ${r.blockNumber})` : "nothing new to anchor"],
+    );
+    return EXIT.ok;
+  } finally {
+    provider.destroy();
+    await ledger.close();
+    store.close();
+  }
+}
+
 export const ledgerCommand: Command = {
   name: "ledger",
   usage: [
     "ledger verify --db FILE [--vkey VKEY | --key-file FILE] [--held NOTE…] [--workers N] [--no-schema]   full audit",
     "ledger show N --db FILE                                    print entry N (block view)",
     "ledger checkpoint --db FILE --key-file FILE | --no-sign    sign (if grown) and print the checkpoint",
+    "ledger anchor --db FILE --key-file FILE --rpc URL (--contract ADDR | --deploy) [--chain-id N] [--log-entry] [--check]",
   ],
   async run(argv) {
     const [sub, ...rest] = argv;
@@ -171,8 +225,10 @@ export const ledgerCommand: Command = {
         return show(rest);
       case "checkpoint":
         return checkpoint(rest);
+      case "anchor":
+        return anchor(rest);
       default:
-        throw new UsageError("expected 'ledger verify|show N|checkpoint'");
+        throw new UsageError("expected 'ledger verify|show N|checkpoint|anchor'");
     }
   },
 };
