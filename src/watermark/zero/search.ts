@@ -60,6 +60,7 @@ export function searchIndex(
 ): ZwSearchHit[] {
   const L = opts.L ?? 1024;
   const maxBer = opts.maxBer ?? 0.3;
+  const limit = maxBer * L;
   const g = words(gPrime);
   const hits: ZwSearchHit[] = [];
   for (let r = 0; r < rows.length; r++) {
@@ -72,8 +73,9 @@ export function searchIndex(
     }
     const m = words(mask);
     const f = words(fullbits);
+    // Rows at or above maxBer are not reported, so the scan of a row stops once it gets there.
     let miss = 0;
-    for (let k = 0; k < g.length; k++) miss += popcount32((g[k] ^ f[k]) & m[k]);
+    for (let k = 0; k < g.length && miss < limit; k++) miss += popcount32((g[k] ^ f[k]) & m[k]);
     const ber = miss / L;
     if (ber < maxBer) hits.push({ index: r, ber, decision: decide(ber) });
   }
