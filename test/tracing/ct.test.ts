@@ -1,7 +1,7 @@
 // ledger.md §16.7 on a real CT slice: three copies of one image to three recipients, copy 2 leaked
 // exactly, with one pixel changed and as JPEG Q = 50; an unrelated image; the unmarked original.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { pixelSha256, readImage } from "../../src/imaging/index.ts";
 import { verifyEvidence } from "../../src/ledger/index.ts";
@@ -156,4 +156,32 @@ test("the unmarked original is reported as a source-side leak with every copy of
 test("the populated log verifies in full", async () => {
   const report = await f.ledger.verify();
   assert.equal(report.ok, true, JSON.stringify(report.firstError));
+});
+
+test("a token the index already holds is redrawn; a source of only known tokens is refused", async () => {
+  const known = new Uint8Array(Buffer.from(copies[0].token, "hex"));
+  let draws = 0;
+  const req = {
+    bytes: source,
+    recipient: "dave@d.example",
+    consortium: "consortium-1",
+    hospital: "hospital-a",
+    grantId: "grant-redraw",
+    requestId: "request-1",
+  };
+  const c = await issueCopy(
+    {
+      ...req,
+      random: (n: number) => (draws++ === 0 ? known : new Uint8Array(randomBytes(n))),
+    },
+    ctx(),
+  );
+  assert.equal(draws, 2);
+  assert.notEqual(c.token, copies[0].token);
+  const size = f.ledger.size;
+  await assert.rejects(
+    issueCopy({ ...req, random: () => known }, ctx()),
+    (err: Error & { code?: string }) => err.code === "TRACE_TOKEN_EXHAUSTED",
+  );
+  assert.equal(f.ledger.size, size, "a refused copy leaves no entry");
 });
