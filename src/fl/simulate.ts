@@ -32,7 +32,7 @@ import { secureAggregateLocal } from "./secagg-local.ts";
 import { type FitResult, makeStrategy } from "./strategies/index.ts";
 import { evaluate } from "./train.ts";
 import { inProcessTrainer, workerTrainer } from "./trainer-pool.ts";
-import { type AlertEvent, detectOutliers, l2 } from "./validate.ts";
+import { type AlertEvent, degraded, detectOutliers, l2 } from "./validate.ts";
 
 export interface SimConfig {
   nodes: number;
@@ -161,6 +161,10 @@ export async function simulate(
       : inProcessTrainer(modelOpts, shards);
   const reports: RoundReport[] = [];
   let inbox: InboxState = emptyInbox;
+  // §7.4: 3 rejections of one node in a session quarantine it; pooled loss up > 50 % twice → degraded
+  const rejections = new Map<string, number>();
+  const quarantined = new Set<string>();
+  const evalLosses: number[] = [];
   try {
     for (let r = 1; r <= cfg.rounds; r++) {
       const t0 = performance.now();
@@ -192,7 +196,7 @@ export async function simulate(
       const results: (FitResult | undefined)[] = new Array(cfg.nodes);
       for (let k = 0; k < cfg.nodes; k++) {
         const id = nodeIds[k];
-        if (dropped.has(id) && !secagg) continue;
+        if ((dropped.has(id) && !secagg) || quarantined.has(id)) continue;
         const job = trainer
           .train(k, global, {
             round: r,
@@ -346,6 +350,24 @@ export async function simulate(
       setFlat(model, global);
       const ev = evaluate(model, data.test);
       const val = data.val ? evaluate(model, data.val) : undefined;
+      for (const x of rejected) {
+        const count = (rejections.get(x.nodeId) ?? 0) + 1;
+        rejections.set(x.nodeId, count);
+        if (count === 3) {
+          quarantined.add(x.nodeId);
+          alerts.push({ type: "fl.node.quarantined", round: r, nodeId: x.nodeId, reason: "3 rejected updates in this session" });
+        }
+      }
+      evalLosses.push(val?.loss ?? ev.loss);
+      if (degraded(evalLosses)) {
+        alerts.push({
+          type: "fl.aggregate.degraded",
+          round: r,
+          reason: secagg
+            ? "pooled evaluation loss rose > 50 % in two consecutive rounds; under secure aggregation the culprit cannot be identified"
+            : "pooled evaluation loss rose > 50 % in two consecutive rounds",
+        });
+      }
       const rep: RoundReport = {
         round: r,
         trainLoss: lossN ? lossSum / lossN : Number.NaN,

@@ -49,7 +49,8 @@ export interface AlertEvent {
     | "fl.update.rejected"
     | "fl.update.outlier"
     | "fl.aggregate.degraded"
-    | "fl.aggregate.invalid";
+    | "fl.aggregate.invalid"
+    | "fl.node.quarantined";
   round: number;
   nodeId?: string;
   reason: string;

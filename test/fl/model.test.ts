@@ -212,3 +212,28 @@ test("FedProx's proximal term keeps the local model closer to the global one", a
   assert.equal(free.steps, 2 * Math.ceil(n / 32));
   assert.equal(localTrain(m, g, data, { ...base, maxSteps: 2 }).steps, 2);
 });
+
+test("multi-class: a 3-class blob position task is learnt (softmax K = 3)", async () => {
+  await initBackend("wasm");
+  const n = 192;
+  const x = new Float32Array(n * 784);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    const cx = [5, 14, 22][y[i]];
+    const cy = 6 + (i % 15);
+    for (let r = -2; r <= 2; r++) for (let c = -2; c <= 2; c++) x[i * 784 + (cy + r) * 28 + cx + c] = 1;
+  }
+  const data: Dataset = { x, y, n, h: 28, w: 28, c: 1, classes: 3 };
+  const m = buildCnn({ classes: 3 });
+  let g = initialWeights(manifestOf(m), "k3");
+  let ev = evaluate(m, data);
+  for (let e = 1; e <= 4 && ev.acc < 0.95; e++) {
+    const r = localTrain(m, g, data, { round: e, nodeId: "a", seedBytes: flSeedBytes("k3"), learningRate: 3e-3 });
+    g = g.map((v, i) => v + r.delta[i]);
+    setFlat(m, g);
+    ev = evaluate(m, data);
+  }
+  assert.ok(ev.acc >= 0.95, `acc ${ev.acc}`);
+  assert.ok(ev.auc > 0.95, `macro AUC ${ev.auc}`);
+});

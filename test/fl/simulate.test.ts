@@ -107,3 +107,27 @@ test("worker-thread training gives the same model hash as in-thread training", a
   const pooled = await simulate({ ...cfg, workers: 2 }, small);
   assert.equal(pooled.finalHash, here.finalHash);
 });
+
+test("a node whose updates are refused 3 times is quarantined and no longer selected", async () => {
+  await initBackend("wasm");
+  const d = data();
+  const res = await simulate(
+    {
+      nodes: 3,
+      rounds: 4,
+      split: { kind: "iid" },
+      seed: "5",
+      secagg: false,
+      maxUpdateNorm: 50,
+      attack: { node: 2, kind: "noise" }, // N(0, 1) per weight: norm ≈ √56,194 ≈ 237
+    },
+    { train: head(d.train, 90), test: head(d.test, 30) },
+  );
+  for (const r of res.rounds.slice(0, 3)) {
+    assert.deepEqual(r.rejected.map((x) => [x.nodeId, x.error]), [["hospital-03", "invalid-update"]]);
+    assert.equal(r.participants, 2);
+  }
+  assert.ok(res.rounds[2].alerts.some((a) => a.type === "fl.node.quarantined" && a.nodeId === "hospital-03"));
+  assert.deepEqual(res.rounds[3].rejected, []);
+  assert.equal(res.rounds[3].participants, 2);
+});

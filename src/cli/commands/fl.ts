@@ -50,7 +50,7 @@ export const flCommand: Command = {
     "            [--strategy NAME] [--seed S] [--epochs E] [--lr X] [--lr-decay X] [--shift PX]",
     "            [--padding valid|same] [--subset N] [--dropout F] [--dp central:Z:S]",
     "            [--workers W] [--backend auto|wasm|cpu] [--classes A,B] [--json]",
-    "            [--out DIR]   federated simulation; --data is an NPZ or a folder of DICOM/PNG +",
+    "            [--max-norm X] [--exclude-outliers] [--out DIR]   federated simulation; --data is an NPZ or a folder of DICOM/PNG +",
     "            labels.csv; --out writes model.json, weights.bin and model.onnx",
   ],
   async run(argv) {
@@ -79,6 +79,8 @@ export const flCommand: Command = {
         workers: { type: "string" },
         classes: { type: "string", default: "normal,pneumonia" },
         out: { type: "string" },
+        "max-norm": { type: "string" },
+        "exclude-outliers": { type: "boolean" },
         json: { type: "boolean" },
       },
       [],
@@ -137,6 +139,8 @@ export const flCommand: Command = {
       model: { padding: v.padding as "valid" | "same" },
       dropout: num("dropout", v.dropout as string),
       dp,
+      maxUpdateNorm: v["max-norm"] !== undefined ? num("max-norm", v["max-norm"]) : undefined,
+      excludeOutliers: v["exclude-outliers"] ?? false,
       workers: v.workers !== undefined ? int("workers", v.workers, 0) : availableParallelism(),
       backend: info.name,
     };
