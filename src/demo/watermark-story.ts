@@ -1,14 +1,13 @@
 // The demo's watermark story on a CT slice: a copy is marked for a recipient, its token read back
 // blindly, the original restored bit-exactly, a tampered copy still traced, an unrelated slice
 // found unmarked. Every step reports what it measured; nothing here is canned.
-import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { deriveEpochKey, masterSecret, pseudonym } from "../crypto/index.ts";
-import { readDicom, readImage, writeDicomPixels } from "../imaging/index.ts";
+import { deriveEpochKey, type MasterSecret, pseudonym } from "../crypto/index.ts";
 import { decodeFile, markFile, restoreFile } from "../watermark/files.ts";
 import { psnr } from "../watermark/metrics.ts";
 import { watermarkKeys } from "../watermark/reversible/index.ts";
+import { patchFlattened } from "./leaks.ts";
 
 export interface StoryStep {
   step: string;
@@ -21,6 +20,7 @@ export interface StoryOptions {
   dataDir: string;
   workDir: string;
   recipient: string;
+  master: MasterSecret;
   /** ct-head slice numbers: the one shared and an unrelated one. */
   slice?: number;
   otherSlice?: number;
@@ -29,26 +29,9 @@ export interface StoryOptions {
 const slicePath = (dataDir: string, n: number) =>
   join(dataDir, "ct-head", `slice-${String(n).padStart(3, "0")}.dcm`);
 
-function flattenPatch(
-  data: Int32Array,
-  cols: number,
-  top: number,
-  left: number,
-  size: number,
-): Int32Array {
-  const out = Int32Array.from(data);
-  let sum = 0;
-  for (let r = top; r < top + size; r++)
-    for (let c = left; c < left + size; c++) sum += out[r * cols + c];
-  const mean = Math.round(sum / (size * size));
-  for (let r = top; r < top + size; r++)
-    for (let c = left; c < left + size; c++) out[r * cols + c] = mean;
-  return out;
-}
-
 export async function watermarkStory(opts: StoryOptions): Promise<StoryStep[]> {
   const steps: StoryStep[] = [];
-  const master = masterSecret(randomBytes(32), "demo.medtrace.local");
+  const master = opts.master;
   const keys = watermarkKeys(master, 1);
   const recipientPseudonym = pseudonym(deriveEpochKey(master, "pseudonym", 1), opts.recipient);
   const sourceFile = slicePath(opts.dataDir, opts.slice ?? 50);
@@ -114,9 +97,7 @@ export async function watermarkStory(opts: StoryOptions): Promise<StoryStep[]> {
     ],
   });
 
-  const image = readImage(marked.bytes).image;
-  const tampered = { ...image, planes: [flattenPatch(image.planes[0], image.cols, 96, 96, 32)] };
-  const tamperedBytes = writeDicomPixels(readDicom(marked.bytes), tampered);
+  const tamperedBytes = patchFlattened(marked.bytes, 96, 96, 32);
   const leak = decodeFile(tamperedBytes, [keys]).decode;
   const leakToken = leak.token ? Buffer.from(leak.token).toString("hex") : null;
   steps.push({

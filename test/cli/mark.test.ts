@@ -113,19 +113,32 @@ test("capacity mode embeds the requested number of bits in a PNG and reports PSN
   assert.ok(readFileSync(out).length > 0);
 });
 
-test("demo runs the watermark story end to end", () => {
-  const r = medtrace("demo", "--out", mkdtempSync(join(tmpdir(), "medtrace-demo-")), "--json");
+test("demo runs the watermark and tracing stories end to end", () => {
+  const out = mkdtempSync(join(tmpdir(), "medtrace-demo-"));
+  const r = medtrace("demo", "--out", out, "--json");
   assert.equal(r.code, 0, r.stderr);
   const j = r.json();
   assert.equal(j.ok, true);
   assert.deepEqual(
     j.steps.map((s: { step: string; ok: boolean }) => [s.step, s.ok]),
     [
-      ["mark", true],
-      ["decode", true],
-      ["restore", true],
-      ["tampered-leak", true],
-      ["unrelated", true],
-    ],
+      "mark",
+      "decode",
+      "restore",
+      "tampered-leak",
+      "unrelated",
+      "share",
+      "trace-exact copy",
+      "trace-one pixel changed",
+      "trace-JPEG quality 50",
+      "evidence",
+      "trace-unrelated",
+      "audit",
+    ].map((step) => [step, true]),
   );
+  assert.equal(statSync(join(out, "master.json")).mode & 0o777, 0o600);
+  // The follow-up command the demo prints works on what it left behind.
+  const traced = medtrace("trace", join(out, "leak-2.dcm"), "--db", join(out, "ledger.sqlite"), "--key-file", join(out, "master.json"), "--json");
+  assert.equal(traced.code, 0, traced.stderr);
+  assert.equal(traced.json().method, "rw");
 });
