@@ -28,6 +28,7 @@ export {
   deriveKey,
   ed25519PrivateKeyFromSeed,
   type KeyPurpose,
+  KEY_PURPOSES,
   keyCommitment,
   keyLabel,
   type MasterSecret,

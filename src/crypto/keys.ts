@@ -14,6 +14,17 @@ export type KeyPurpose =
   | "ledger/sign"
   | "anchor/evm";
 
+/** Every purpose a key is derived for (ledger.md §7.2). */
+export const KEY_PURPOSES: readonly KeyPurpose[] = [
+  "wm/pos",
+  "wm/mac",
+  "zw/id",
+  "zw/perm",
+  "pseudonym",
+  "ledger/sign",
+  "anchor/evm",
+];
+
 export interface MasterSecret {
   readonly bytes: Uint8Array;
   readonly deploymentId: string;

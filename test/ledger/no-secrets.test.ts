@@ -3,20 +3,12 @@
 // the checkpoint private key, and every user id that received a pseudonym.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { deriveEpochKey, type KeyPurpose, pseudonym } from "../../src/crypto/keys.ts";
+import { deriveEpochKey, KEY_PURPOSES, pseudonym } from "../../src/crypto/keys.ts";
 import { keyEpochBody } from "../../src/ledger/index.ts";
 import { fixture, populate, SIGNER } from "./helpers.ts";
 import { DEMO_MASTER, PSEUDONYM_KEY, USERS } from "./mix.ts";
 
-const PURPOSES: KeyPurpose[] = [
-  "wm/pos",
-  "wm/mac",
-  "zw/id",
-  "zw/perm",
-  "pseudonym",
-  "ledger/sign",
-  "anchor/evm",
-];
+const PURPOSES = KEY_PURPOSES;
 
 function forms(b: Uint8Array): string[] {
   const buf = Buffer.from(b);

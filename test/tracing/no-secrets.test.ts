@@ -3,7 +3,7 @@
 // W), and no recipient or requester identifier; the pseudonyms are there.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { deriveEpochKey, type KeyPurpose } from "../../src/crypto/index.ts";
+import { deriveEpochKey, KEY_PURPOSES } from "../../src/crypto/index.ts";
 import {
   codewordBytes,
   epochKeys,
@@ -15,15 +15,7 @@ import {
 import { canonicalJson, watermarkBytes } from "../../src/watermark/zero/index.ts";
 import { data, type Fixture, fixture, jpegLeak, MASTER, onePixelChanged } from "./helpers.ts";
 
-const PURPOSES: KeyPurpose[] = [
-  "wm/pos",
-  "wm/mac",
-  "zw/id",
-  "zw/perm",
-  "pseudonym",
-  "ledger/sign",
-  "anchor/evm",
-];
+const PURPOSES = KEY_PURPOSES;
 const USERS = ["alice@hospital-a.example", "bob@uni-b.example", "Carol Example"];
 const DPO = "dpo@consortium.example";
 
