@@ -56,7 +56,7 @@ export interface SimConfig {
   /** node index (0-based) that poisons its update */
   attack?: { node: number; kind: "signflip" | "noise" };
   /** central DP (§8.2): nodes clip to S, the server adds N(0, z²S²) to the sum and divides by m */
-  dp?: { clipNorm: number; noiseMultiplier: number; delta?: number };
+  dp?: { clipNorm: number; noiseMultiplier: number; delta?: number; mode?: "central" | "distributed" };
   /** worker threads for local training; 0 or absent = in this thread */
   workers?: number;
   /** backend the workers initialise (the caller initialises this thread's) */
@@ -127,6 +127,9 @@ export async function simulate(
       }
     : null;
   const accountant = cfg.dp ? new RdpAccountant(cfg.dp.delta ?? 1e-5) : null;
+  if (cfg.dp?.mode === "distributed" && !secagg) {
+    throw new FlError("CONFIG_INVALID", "distributed DP requires secure aggregation");
+  }
   const modelOpts: CnnOptions = {
     inputSize: data.train.h,
     channels: data.train.c,
@@ -217,6 +220,13 @@ export async function simulate(
             if (cfg.attack && cfg.attack.node === k)
               poison(res.delta, cfg.attack.kind, flDerive(seedBytes, `attack/r${r}`));
             if (cfg.dp) clipUpdate(res.delta, cfg.dp.clipNorm);
+            if (cfg.dp?.mode === "distributed") {
+              // §8.3: each node adds N(0, z²S²/t) before masking, from its own secret PRG
+              const t = Math.floor(cfg.nodes / 2) + 1;
+              const sd = (cfg.dp.noiseMultiplier * cfg.dp.clipNorm) / Math.sqrt(t);
+              const prg = new Prg(flDerive(nodeSecrets.get(id) as Uint8Array, `dpnoise/${ticket.sessionId}/r${r}`));
+              for (let i = 0; i < res.delta.length; i++) res.delta[i] += sd * prg.normal();
+            }
             // with DP the weights are uniform (§8.1): n = 1 for every node
             results[k] = { nodeId: id, delta: res.delta, n: cfg.dp ? 1 : res.n };
             onProgress?.(r, results.filter(Boolean).length, cfg.nodes);
@@ -240,6 +250,7 @@ export async function simulate(
         declaredN,
       });
       let meanDelta: Float32Array;
+      let zEff: number | undefined;
       let participants: number;
       if (secagg) {
         const p = defaultSecAggParams(ticket, cfg.dp ? 1 : Math.max(...shards.map((s) => s.n)));
@@ -284,9 +295,13 @@ export async function simulate(
         );
         nodeCryptoMax = sa.clientMsMax + Math.max(0, ...nodeSealMs.values());
         server += sa.serverMs;
-        meanDelta = dp
-          ? noisyMean(sa.sum.subarray(1), cfg.nodes, dp.z, dp.s, dp.key(r))
-          : sa.meanDelta;
+        if (cfg.dp?.mode === "distributed") {
+          // the server adds nothing; Σ over |U3| ≥ t survivors already carries variance ≥ z²S²
+          meanDelta = Float32Array.from(sa.sum.subarray(1), (v) => v / cfg.nodes);
+          zEff = cfg.dp.noiseMultiplier * Math.sqrt(sa.u3.length / (Math.floor(cfg.nodes / 2) + 1));
+        } else {
+          meanDelta = dp ? noisyMean(sa.sum.subarray(1), cfg.nodes, dp.z, dp.s, dp.key(r)) : sa.meanDelta;
+        }
         participants = sa.u3.length;
         if (meanDelta.some((v) => !Number.isFinite(v)))
           throw new FlError("fl.aggregate.invalid", `round ${r}: non-finite aggregate`);
@@ -345,7 +360,7 @@ export async function simulate(
       }
       const ss = performance.now();
       global = strategy.applyAggregate(global, meanDelta);
-      accountant?.step(cfg.dp?.noiseMultiplier as number);
+      accountant?.step(zEff ?? (cfg.dp?.noiseMultiplier as number));
       server += performance.now() - ss;
       setFlat(model, global);
       const ev = evaluate(model, data.test);

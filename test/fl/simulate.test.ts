@@ -131,3 +131,29 @@ test("a node whose updates are refused 3 times is quarantined and no longer sele
   assert.deepEqual(res.rounds[3].rejected, []);
   assert.equal(res.rounds[3].participants, 2);
 });
+
+test("distributed DP: nodes add their noise before masking; ε uses z_eff = z·√(|U3|/t)", async () => {
+  await initBackend("wasm");
+  const d = data();
+  const small = { train: head(d.train, 150), test: head(d.test, 30) };
+  const res = await simulate(
+    {
+      nodes: 3,
+      rounds: 1,
+      split: { kind: "iid" },
+      seed: "6",
+      secagg: true,
+      dp: { clipNorm: 0.5, noiseMultiplier: 2, mode: "distributed" },
+    },
+    small,
+  );
+  // |U3| = 3, t = 2: z_eff = 2·√1.5
+  assert.ok(Math.abs((res.rounds[0].epsilon as number) - epsilon(2 * Math.sqrt(1.5), 1).epsilon) < 1e-9);
+  await assert.rejects(
+    simulate(
+      { nodes: 3, rounds: 1, split: { kind: "iid" }, seed: "6", secagg: false, dp: { clipNorm: 1, noiseMultiplier: 1, mode: "distributed" } },
+      small,
+    ),
+    /requires secure aggregation/,
+  );
+});

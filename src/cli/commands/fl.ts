@@ -48,7 +48,7 @@ export const flCommand: Command = {
   usage: [
     "fl simulate --nodes K --rounds R --split iid|dirichlet:ALPHA [--data NPZ] [--secagg on|off]",
     "            [--strategy NAME] [--seed S] [--epochs E] [--lr X] [--lr-decay X] [--shift PX]",
-    "            [--padding valid|same] [--subset N] [--dropout F] [--dp central:Z:S]",
+    "            [--padding valid|same] [--subset N] [--dropout F] [--dp central|distributed:Z:S]",
     "            [--workers W] [--backend auto|wasm|cpu] [--classes A,B] [--json]",
     "            [--max-norm X] [--exclude-outliers] [--out DIR]   federated simulation; --data is an NPZ or a folder of DICOM/PNG +",
     "            labels.csv; --out writes model.json, weights.bin and model.onnx",
@@ -110,12 +110,12 @@ export const flCommand: Command = {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    let dp: { noiseMultiplier: number; clipNorm: number } | undefined;
+    let dp: { mode: "central" | "distributed"; noiseMultiplier: number; clipNorm: number } | undefined;
     if (v.dp !== undefined && v.dp !== "off") {
-      const m = /^central:([0-9.]+):([0-9.]+)$/.exec(v.dp);
-      if (!m || !(Number(m[1]) > 0) || !(Number(m[2]) > 0))
-        throw new UsageError("--dp central:Z:S (noise multiplier, clip norm)");
-      dp = { noiseMultiplier: Number(m[1]), clipNorm: Number(m[2]) };
+      const m = /^(central|distributed):([0-9.]+):([0-9.]+)$/.exec(v.dp);
+      if (!m || !(Number(m[2]) > 0) || !(Number(m[3]) > 0))
+        throw new UsageError("--dp central|distributed:Z:S (noise multiplier, clip norm)");
+      dp = { mode: m[1] as "central" | "distributed", noiseMultiplier: Number(m[2]), clipNorm: Number(m[3]) };
     }
     const out = output(v.json ?? false);
     const info = await initBackend(backend);
