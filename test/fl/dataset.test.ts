@@ -63,3 +63,17 @@ test("Dirichlet label skew: seeded, complete, every hospital ≥ 10 examples, sk
   assert.throws(() => parseSplit("dirichlet:0"), /CONFIG_INVALID/);
   assert.deepEqual(parseSplit("dirichlet:0.5"), { kind: "dirichlet", alpha: 0.5 });
 });
+
+test("benchmark partitions match the golden file (a generator change must be deliberate)", () => {
+  const golden = JSON.parse(readFileSync(new URL("./golden/partitions.json", import.meta.url), "utf8")) as Record<string, string>;
+  const splits = { iid: parseSplit("iid"), "dir0.5": parseSplit("dirichlet:0.5"), "dir0.1": parseSplit("dirichlet:0.1") };
+  let checked = 0;
+  for (const [key, want] of Object.entries(golden)) {
+    if (key.startsWith("_")) continue;
+    const [k, scheme, s] = key.split("/");
+    const p = partition(ds.train.y, 2, Number(k.slice(1)), splits[scheme as keyof typeof splits], s.slice(1));
+    assert.equal(hash(p).slice(0, 16), want, key);
+    checked++;
+  }
+  assert.equal(checked, 18);
+});
