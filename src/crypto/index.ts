@@ -12,6 +12,13 @@ export {
   x25519PublicB64u,
   x25519PublicFromB64u,
 } from "./envelope.ts";
+export {
+  ed25519PublicKeyFromSeed,
+  ed25519PublicKeyObject,
+  ed25519RawPublicKey,
+  ed25519Sign,
+  ed25519Verify,
+} from "./ed25519.ts";
 export { CryptoError } from "./errors.ts";
 export {
   bodyDigestOk,
