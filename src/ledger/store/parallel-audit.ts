@@ -3,18 +3,27 @@
 // feeds the results, in index order, to the sequential Auditor (chain, nodes, roots, checkpoints).
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { Auditor, DEFAULT_CHUNK, type ChunkCheck, type VerifyOptions, type VerifyReport } from "../audit/verify-log.ts";
+import { Auditor, DEFAULT_CHUNK, verifyLog, type ChunkCheck, type VerifyOptions, type VerifyReport } from "../audit/verify-log.ts";
 import { SqliteLedgerStore } from "./sqlite.ts";
 
 export interface ParallelVerifyOptions extends VerifyOptions {
   /** Worker threads (default: available parallelism, at most 4). */
   workers?: number;
+  /** Below this many entries the audit runs on this thread: a worker costs ~1 s to start. */
+  minEntries?: number;
 }
 
 export async function verifyLogParallel(path: string, opts: ParallelVerifyOptions = {}): Promise<VerifyReport> {
   const n = Math.max(1, opts.workers ?? Math.min(4, availableParallelism()));
   const chunk = opts.chunk ?? DEFAULT_CHUNK;
   const store = SqliteLedgerStore.open(path, { readonly: true });
+  if (store.size() < (opts.minEntries ?? 50_000)) {
+    try {
+      return verifyLog(store, opts);
+    } finally {
+      store.close();
+    }
+  }
   // The worker entry is plain JavaScript that registers tsx before loading the TypeScript worker.
   const entry = new URL("./audit-worker.mjs", import.meta.url);
   const pool = Array.from({ length: n }, () => new Worker(entry, { workerData: { path, schema: opts.schema ?? true } }));
