@@ -1,6 +1,6 @@
 // Keyed watermark and keyed permutation from the image identity, zero-watermark.md §6.
 import { createCipheriv, createHash, createHmac } from "node:crypto";
-import { deriveEpochKey, type MasterSecret } from "../../crypto/index.ts";
+import { deriveEpochKey, canonicalJson as jcs, type MasterSecret } from "../../crypto/index.ts";
 import { ZeroWatermarkError } from "./errors.ts";
 
 /** The identity of a registered plane (§6.1); no patient identifier. */
@@ -32,25 +32,13 @@ export function checkKeys(keys: ZwKeys | undefined): ZwKeys {
   return keys;
 }
 
-/**
- * Canonical JSON (RFC 8785) for the values an identity or a parameter set holds: objects with
- * keys sorted by UTF-16 code units, strings and numbers serialised as ECMAScript does.
- */
+/** Canonical JSON (RFC 8785) of an identity or a parameter set; the shared encoder of src/crypto. */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== "object") {
-    if (typeof value === "number" && !Number.isFinite(value)) {
-      throw new ZeroWatermarkError("ZW_PARAM_DOMAIN", "non-finite number in canonical JSON");
-    }
-    const s = JSON.stringify(value);
-    if (s === undefined) throw new ZeroWatermarkError("ZW_PARAM_DOMAIN", "value has no JSON form");
-    return s;
+  try {
+    return jcs(value);
+  } catch (err) {
+    throw new ZeroWatermarkError("ZW_PARAM_DOMAIN", `canonical JSON: ${(err as Error).message}`);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
 }
 
 /** W = HMAC-SHA256(K_zwid, "medtrace/v1/zw/wm" ‖ 0x00 ‖ u8(j) ‖ identity), j = 0, 1, … (§6.2). */
