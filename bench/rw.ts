@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { masterSecret } from "../src/crypto/index.ts";
 import { planePixelSha256, readImage } from "../src/imaging/index.ts";
 import { dataPath } from "../src/util/data-path.ts";
-import { psnr, ssim } from "../src/watermark/metrics.ts";
+import { dynamicRange, psnr, ssim } from "../src/watermark/metrics.ts";
 import { computeGeometry } from "../src/watermark/reversible/geometry.ts";
 import {
   benchmarkPayload,
@@ -173,16 +173,6 @@ const errCode = (e: unknown) =>
   e instanceof WatermarkError || (e instanceof Error && "code" in e)
     ? String((e as { code: unknown }).code)
     : `ERROR ${(e as Error).message}`;
-
-function dynamicRange(data: Int32Array): number {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (const v of data) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return max - min;
-}
 
 // ---------------------------------------------------------------- images (§15.1)
 

@@ -5,7 +5,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deriveEpochKey, type MasterSecret, pseudonym } from "../crypto/index.ts";
 import { decodeFile, markFile, restoreFile } from "../watermark/files.ts";
-import { psnr } from "../watermark/metrics.ts";
+import { dynamicRange, psnr } from "../watermark/metrics.ts";
 import { watermarkKeys } from "../watermark/reversible/index.ts";
 import { patchFlattened } from "./leaks.ts";
 
@@ -42,9 +42,7 @@ export async function watermarkStory(opts: StoryOptions): Promise<StoryStep[]> {
   await writeFile(markedFile, marked.bytes);
   const s = marked.embed.stats[0];
   const values = marked.source.image.planes[0];
-  const range =
-    values.reduce((a, v) => Math.max(a, v), -Infinity) -
-    values.reduce((a, v) => Math.min(a, v), Infinity);
+  const range = dynamicRange(values);
   const quality = psnr(values, marked.embed.planes[0].data, range);
   const token = Buffer.from(marked.embed.token).toString("hex");
   steps.push({

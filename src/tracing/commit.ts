@@ -4,8 +4,7 @@
 // The log holds only this hash; a codeword disclosed later in a dispute can be checked against it.
 import { createHash } from "node:crypto";
 import type { EmbedResult, Plane, WmKeys } from "../watermark/reversible/index.ts";
-import { buildMessage, P1, P2 } from "../watermark/reversible/payload.ts";
-import { rsEncode } from "../watermark/reversible/rs.ts";
+import { buildCodeword, P1, P2 } from "../watermark/reversible/payload.ts";
 
 /** Codeword bytes of one plane: message(header, k*, token, tag) ‖ RS parity. */
 export function codewordBytes(
@@ -16,15 +15,7 @@ export function codewordBytes(
   plane: Pick<Plane, "rows" | "cols">,
 ): Uint8Array {
   const p = profile === "P1" ? P1 : P2;
-  const message = buildMessage(
-    p,
-    keys.mac,
-    rung,
-    token.subarray(0, p.tokenBytes),
-    plane.rows,
-    plane.cols,
-  );
-  return rsEncode(message, p.n - p.k);
+  return buildCodeword(p, keys.mac, rung, token.subarray(0, p.tokenBytes), plane.rows, plane.cols);
 }
 
 export function wmCommit(result: EmbedResult, keys: WmKeys): string {

@@ -2,7 +2,7 @@
 // secret; none of them ever reaches a ledger entry (§6.3).
 import { deriveEpochKey, type MasterSecret, pseudonym } from "../crypto/index.ts";
 import type { ZwFullbits, ZwRegisteredBody } from "../ledger/index.ts";
-import { type WmKeys, watermarkKeys } from "../watermark/reversible/index.ts";
+import { type WmKeys, watermarkKeys, watermarkKeysUpTo } from "../watermark/reversible/index.ts";
 import { type ShareRecord, type ZwKeys, zwFullbits, zwKeys } from "../watermark/zero/index.ts";
 
 export interface EpochKeys {
@@ -28,9 +28,7 @@ export function userPseudonym(master: MasterSecret, userId: string, epoch = 1): 
 }
 
 /** Reversible-mark keys of epochs newest .. 1: decoders try the newest first (§7.3). */
-export function decodeKeys(master: MasterSecret, newest = 1): WmKeys[] {
-  return Array.from({ length: newest }, (_, i) => watermarkKeys(master, newest - i));
-}
+export const decodeKeys = watermarkKeysUpTo;
 
 /**
  * `fullbits` for the ledger's zero-watermark index (ledger.md §9, zero-watermark.md §7.2): pass it

@@ -22,6 +22,8 @@ import {
   extractBits,
   type Plane,
   planesOf,
+  tauForPayload,
+  WatermarkError,
   type WmKeys,
 } from "./reversible/index.ts";
 
@@ -118,6 +120,8 @@ export function restoreFile(bytes: Uint8Array, keys: WmKeys[]): RestoredFile {
 export interface CapacityFile {
   format: ImageFormat;
   bytes: Uint8Array;
+  /** The threshold used: given, or the smallest that carries every bit (§10). */
+  tau: number;
   payloadBits: number;
   voteCarriers: number;
   changed: number;
@@ -125,20 +129,31 @@ export interface CapacityFile {
   marked: PixelImage;
 }
 
-/** Capacity mode on a single-plane file (benchmarks and comparisons only, §10). */
-export function embedBitsInFile(bytes: Uint8Array, bits: Uint8Array, tau: number): CapacityFile {
-  const { format, image, dicom } = readImage(bytes);
+function singlePlane(image: PixelImage): Plane {
   const planes = planesOf(image);
-  if (planes.length !== 1) throw new Error("capacity mode takes single-plane images");
-  const result = embedBits(planes[0], bits, tau);
-  if (!result.feasible)
-    throw Object.assign(new Error(`tau ${tau} is infeasible for this image`), {
-      code: "WM_CAPACITY",
-    });
+  if (planes.length !== 1) {
+    throw new WatermarkError("WM_BAD_ARGUMENT", "capacity mode takes single-plane (greyscale, single-frame) images");
+  }
+  return planes[0];
+}
+
+/**
+ * Capacity mode on a single-plane file (benchmarks and comparisons only, §10). Without `tau`, the
+ * smallest threshold that carries all of `bits` is searched on the same decoded plane.
+ */
+export function embedBitsInFile(bytes: Uint8Array, bits: Uint8Array, tau?: number): CapacityFile {
+  const { format, image, dicom } = readImage(bytes);
+  const plane = singlePlane(image);
+  const t = tau ?? tauForPayload(plane, bits, bits.length);
+  const result = t === null ? null : embedBits(plane, bits, t);
+  if (t === null || !result?.feasible) {
+    throw new WatermarkError("WM_CAPACITY", t === null ? `the image cannot carry ${bits.length} bits; try fewer` : `tau ${t} is infeasible for this image`);
+  }
   const marked = withPlanes(image, [result.plane]);
   return {
     format,
     bytes: writeSameFormat(format, marked, dicom),
+    tau: t,
     payloadBits: Math.min(bits.length, result.voteCarriers),
     voteCarriers: result.voteCarriers,
     changed: result.changed,
@@ -147,14 +162,10 @@ export function embedBitsInFile(bytes: Uint8Array, bits: Uint8Array, tau: number
   };
 }
 
-export function extractBitsFromFile(
-  bytes: Uint8Array,
-  tau: number,
-  n: number,
-): { bits: Uint8Array; restored: PixelImage } {
-  const { image } = readImage(bytes);
-  const planes = planesOf(image);
-  if (planes.length !== 1) throw new Error("capacity mode takes single-plane images");
-  const out = extractBits(planes[0], tau, n);
-  return { bits: out.bits, restored: withPlanes(image, [out.plane]) };
+/** The first `n` bits carried at `tau`, and the exactly restored image written in the same format. */
+export function extractBitsFromFile(bytes: Uint8Array, tau: number, n: number): { bits: Uint8Array; restored: PixelImage; bytes: Uint8Array } {
+  const { format, image, dicom } = readImage(bytes);
+  const out = extractBits(singlePlane(image), tau, n);
+  const restored = withPlanes(image, [out.plane]);
+  return { bits: out.bits, restored, bytes: writeSameFormat(format, restored, dicom) };
 }

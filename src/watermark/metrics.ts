@@ -87,6 +87,35 @@ export function psnr(a: ArrayLike<number>, b: ArrayLike<number>, peak: number): 
   return m === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((peak * peak) / m);
 }
 
+/** max − min of the values: the PSNR peak the medical rows of reversible-watermark.md §15.1 use. */
+export function dynamicRange(values: ArrayLike<number>): number {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return max - min;
+}
+
+/**
+ * PSNR of a marked copy as reversible-watermark.md §15.1 reports it: peak 255 for 8-bit data;
+ * otherwise both peak = the original's dynamic range and peak = the full stored range.
+ */
+export function markPsnr(
+  original: ArrayLike<number>,
+  marked: ArrayLike<number>,
+  bitsStored: number,
+): { psnr: number } | { psnrDynamicRange: number; psnrFullRange: number } {
+  const full = 2 ** bitsStored - 1;
+  if (bitsStored <= 8) return { psnr: psnr(original, marked, full) };
+  return {
+    psnrDynamicRange: psnr(original, marked, Math.max(1, dynamicRange(original))),
+    psnrFullRange: psnr(original, marked, full),
+  };
+}
+
 export interface SsimOptions {
   /** Odd window side, default 7. */
   winSize?: number;

@@ -91,26 +91,43 @@ test("refusals exit 4 (capacity, lossy source); usage errors exit 2; a missing k
   assert.equal(garbage.json().error, "IMG_UNSUPPORTED");
 });
 
-test("capacity mode embeds the requested number of bits in a PNG and reports PSNR", () => {
+test("capacity mode: embed N bits, then extract them and restore the source exactly", () => {
   const out = join(dir, "cap.png");
-  const r = medtrace(
-    "mark",
-    "embed",
-    dataPath("images", "boat.png"),
-    out,
-    "--mode",
-    "capacity",
-    "--bits",
-    "1158",
-    "--seed",
-    "s",
-    "--json",
-  );
+  const r = medtrace("mark", "embed", dataPath("images", "boat.png"), out, "--mode", "capacity", "--bits", "1158", "--seed", "s", "--json");
   assert.equal(r.code, 0, r.stderr);
   const j = r.json();
   assert.equal(j.payloadBits, 1158);
   assert.ok(j.psnr > 63.48 + 2, `PSNR ${j.psnr} beats the reference's 63.48 dB by 2 dB`);
-  assert.ok(readFileSync(out).length > 0);
+  const restoredPath = join(dir, "cap-restored.png");
+  const x = medtrace("mark", "extract", out, restoredPath, "--tau", String(j.tau), "--bits", "1158", "--json");
+  assert.equal(x.code, 0, x.stderr);
+  const again = medtrace("mark", "embed", dataPath("images", "boat.png"), join(dir, "cap2.png"), "--mode", "capacity", "--bits", "1158", "--seed", "s", "--json");
+  assert.equal(x.json().payloadHex.length, Math.ceil(1158 / 8) * 2);
+  // Same seed, same bits: the extracted payload is what was embedded; the image is the source.
+  const y = medtrace("mark", "extract", join(dir, "cap2.png"), join(dir, "cap2-restored.png"), "--tau", String(again.json().tau), "--bits", "1158", "--json");
+  assert.equal(y.json().payloadHex, x.json().payloadHex);
+  assert.deepEqual(readFileSync(restoredPath).length > 0, true);
+  const restoredHash = medtrace("mark", "decode", restoredPath, "--key-file", key, "--json").json().pixelSha256;
+  const sourceHash = medtrace("mark", "decode", dataPath("images", "boat.png"), "--key-file", key, "--json").json().pixelSha256;
+  assert.equal(restoredHash, sourceHash);
+  assert.equal(medtrace("mark", "extract", out, restoredPath, "--tau", "-1", "--bits", "5").code, 2);
+  assert.equal(medtrace("mark", "embed", dataPath("images", "boat.png"), out, "--mode", "capacity", "--bits", "10000000").code, 4);
+});
+
+test("bad --token / --epoch are usage errors; restoring an unmarked image exits 3; older epochs decode", () => {
+  const png = dataPath("images", "baboon.png");
+  assert.equal(medtrace("mark", "embed", png, join(dir, "t.png"), "--key-file", key, "--token", "xyz").code, 2);
+  assert.equal(medtrace("mark", "decode", png, "--key-file", key, "--epoch", "0").code, 2);
+  const restore = medtrace("mark", "restore", png, join(dir, "r.png"), "--key-file", key);
+  assert.equal(restore.code, 3);
+  assert.match(restore.stdout, /no watermark detected/);
+  const marked = join(dir, "e1.png");
+  const token = "00112233445566778899aabbccddeeff";
+  assert.equal(medtrace("mark", "embed", png, marked, "--key-file", key, "--token", token).code, 0);
+  const decoded = medtrace("mark", "decode", marked, "--key-file", key, "--epoch", "2", "--json");
+  assert.equal(decoded.code, 0);
+  assert.equal(decoded.json().token, token);
+  assert.equal(decoded.json().planes[0].epoch, 1);
 });
 
 test("demo runs the watermark and tracing stories end to end", () => {

@@ -3,6 +3,8 @@ import { test } from "node:test";
 import {
   ber,
   berPacked,
+  dynamicRange,
+  markPsnr,
   MetricsError,
   mse,
   nc,
@@ -83,4 +85,14 @@ test("metrics refuse mismatched or malformed input with a code", () => {
     () => ssim(A, B, ROWS, COLS, 255, { winSize: 6 }),
     (e: unknown) => e instanceof MetricsError && e.code === "METRICS_WINDOW",
   );
+});
+
+test("dynamic range and the marked-copy PSNR of reversible-watermark.md §15.1", () => {
+  assert.equal(dynamicRange([-1024, 3, 2986]), 4010);
+  const a = [0, 100, 200, 255];
+  const b = [1, 100, 200, 255];
+  assert.deepEqual(markPsnr(a, b, 8), { psnr: 10 * Math.log10((255 * 255) / 0.25) });
+  const q = markPsnr([0, 1000, 4000, 4095], [0, 1001, 4000, 4095], 12) as { psnrDynamicRange: number; psnrFullRange: number };
+  assert.ok(Math.abs(q.psnrDynamicRange - 10 * Math.log10((4095 * 4095) / 0.25)) < 1e-9);
+  assert.ok(Math.abs(q.psnrFullRange - q.psnrDynamicRange) < 1e-9);
 });

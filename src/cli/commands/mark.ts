@@ -2,15 +2,20 @@
 import { createCipheriv, createHash, randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { loadMasterSecret } from "../../crypto/index.ts";
-import { type PixelImage, readImage } from "../../imaging/index.ts";
-import { decodeFile, embedBitsInFile, markFile, restoreFile } from "../../watermark/files.ts";
-import { psnr } from "../../watermark/metrics.ts";
-import { tauForPayload } from "../../watermark/reversible/capacity.ts";
+import type { PixelImage } from "../../imaging/index.ts";
+import {
+  decodeFile,
+  embedBitsInFile,
+  extractBitsFromFile,
+  markFile,
+  restoreFile,
+} from "../../watermark/files.ts";
+import { markPsnr } from "../../watermark/metrics.ts";
+import { packBits } from "../../watermark/zero/keyed.ts";
 import {
   type PlaneEmbedStats,
-  planesOf,
   type WmKeys,
-  watermarkKeys,
+  watermarkKeysUpTo,
 } from "../../watermark/reversible/index.ts";
 import { bytesToBits } from "../../watermark/reversible/payload.ts";
 import { EXIT, output, parse, UsageError } from "../args.ts";
@@ -44,8 +49,7 @@ function epochOf(value: string | undefined): number {
 
 function keysFor(values: { "key-file"?: string; epoch?: string }): WmKeys[] {
   const master = loadMasterSecret(values["key-file"] ? { keyFile: values["key-file"] } : {});
-  const newest = epochOf(values.epoch);
-  return Array.from({ length: newest }, (_, i) => watermarkKeys(master, newest - i));
+  return watermarkKeysUpTo(master, epochOf(values.epoch));
 }
 
 function parseToken(hex: string | undefined): Uint8Array | null {
@@ -55,19 +59,9 @@ function parseToken(hex: string | undefined): Uint8Array | null {
   return new Uint8Array(Buffer.from(hex, "hex"));
 }
 
-/** PSNR with the spec's peaks (§15.1): 255 for 8-bit, else the source's dynamic range and hi − lo. */
 function quality(source: PixelImage, marked: PixelImage): Record<string, number> {
-  const a = source.planes.flatMap((p) => Array.from(p));
-  const b = marked.planes.flatMap((p) => Array.from(p));
-  const full = 2 ** source.bitsStored - 1;
-  if (source.bitsStored <= 8) return { psnr: psnr(a, b, full) };
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (const v of a) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  return { psnrDynamicRange: psnr(a, b, Math.max(1, max - min)), psnrFullRange: psnr(a, b, full) };
+  const all = (img: PixelImage) => img.planes.flatMap((p) => Array.from(p));
+  return markPsnr(all(source), all(marked), source.bitsStored);
 }
 
 function fmtQuality(q: Record<string, number>): string {
@@ -144,17 +138,8 @@ async function capacityCommand(
     throw new UsageError("--mode capacity needs --bits N (a positive integer)");
   const bits = seededBits(n, seedArg);
   const bytes = new Uint8Array(await readFile(input));
-  const planes = planesOf(readImage(bytes).image);
-  if (planes.length !== 1)
-    throw new UsageError("capacity mode takes single-plane (greyscale, single-frame) images");
-  const tau = tauForPayload(planes[0], bits, n);
-  if (tau === null) {
-    throw Object.assign(new Error(`the image cannot carry ${n} bits; try fewer`), {
-      code: "WM_CAPACITY",
-      exitCode: EXIT.refused,
-    });
-  }
-  const result = embedBitsInFile(bytes, bits, tau);
+  const result = refusalExit(() => embedBitsInFile(bytes, bits));
+  const tau = result.tau;
   await writeFile(out, result.bytes);
   const q = quality(result.source, result.marked);
   output(json).result(
@@ -171,7 +156,7 @@ async function capacityCommand(
     [
       `embedded ${result.payloadBits} bits in ${input} -> ${out} with tau = ${tau} (${result.voteCarriers} carriers, ${result.changed} pixels changed)`,
       `quality: ${fmtQuality(q)}`,
-      `keep tau = ${tau} and the payload length ${result.payloadBits}: extraction needs them`,
+      `extract with: medtrace mark extract ${out} RESTORED --tau ${tau} --bits ${result.payloadBits}`,
     ],
   );
   return EXIT.ok;
@@ -257,6 +242,27 @@ async function restoreCommand(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+async function extractCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { tau: { type: "string" }, bits: { type: "string" }, json: { type: "boolean" } },
+    ["IN", "OUT"],
+  );
+  const tau = Number(values.tau);
+  const n = Number(values.bits);
+  if (!Number.isInteger(tau) || tau < 0 || !Number.isInteger(n) || n < 1) {
+    throw new UsageError("mark extract needs --tau T (integer >= 0) and --bits N (integer >= 1), as mark embed --mode capacity printed them");
+  }
+  const out = extractBitsFromFile(new Uint8Array(await readFile(positionals[0])), tau, n);
+  await writeFile(positionals[1], out.bytes);
+  const hex = Buffer.from(packBits(out.bits)).toString("hex");
+  output(values.json ?? false).result(
+    { ok: true, bits: n, payloadHex: hex, out: positionals[1] },
+    [`extracted ${n} bits: ${hex}`, `restored image -> ${positionals[1]}`],
+  );
+  return EXIT.ok;
+}
+
 export const markCommand: Command = {
   name: "mark",
   usage: [
@@ -264,12 +270,14 @@ export const markCommand: Command = {
     "mark embed IN OUT --mode capacity --bits N [--seed S]         embed N plain bits (comparisons)",
     "mark decode IN [--key-file F] [--epoch N]                     blind decode (exit 3: no watermark)",
     "mark restore IN OUT [--key-file F] [--epoch N]                restore the original pixels",
+    "mark extract IN OUT --tau T --bits N                          capacity mode: read the bits, restore",
   ],
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === "embed") return embedCommand(rest);
     if (sub === "decode") return decodeCommand(rest);
     if (sub === "restore") return restoreCommand(rest);
-    throw new UsageError("expected 'mark embed', 'mark decode' or 'mark restore'");
+    if (sub === "extract") return extractCommand(rest);
+    throw new UsageError("expected 'mark embed', 'mark decode', 'mark restore' or 'mark extract'");
   },
 };

@@ -15,7 +15,7 @@ export {
   type WmKeys,
 } from "./embed.ts";
 export { WatermarkError, type WatermarkErrorCode } from "./errors.ts";
-export { watermarkKeys } from "./keys.ts";
+export { watermarkKeys, watermarkKeysUpTo } from "./keys.ts";
 export { LADDER, RUNGS, rungOf } from "./ladder.ts";
 export { P1, P2, type Profile } from "./payload.ts";
 export { MIN_SIDE, makePlane, type Plane, type PlaneMeta, planesOf, storedRange } from "./plane.ts";

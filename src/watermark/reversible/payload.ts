@@ -85,7 +85,8 @@ export function buildMessage(
   return message;
 }
 
-export function buildCodewordBits(
+/** Codeword bytes: message ‖ RS parity (§6.3). The ledger commits to these (ledger.md §6.2). */
+export function buildCodeword(
   profile: Profile,
   macKey: Uint8Array,
   rung: number,
@@ -93,9 +94,11 @@ export function buildCodewordBits(
   rows: number,
   cols: number,
 ): Uint8Array {
-  return bytesToBits(
-    rsEncode(buildMessage(profile, macKey, rung, token, rows, cols), profile.n - profile.k),
-  );
+  return rsEncode(buildMessage(profile, macKey, rung, token, rows, cols), profile.n - profile.k);
+}
+
+export function buildCodewordBits(...args: Parameters<typeof buildCodeword>): Uint8Array {
+  return bytesToBits(buildCodeword(...args));
 }
 
 /** Bit j is bit 7 − (j mod 8) of byte ⌊j/8⌋: MSB first (§6.3). */
