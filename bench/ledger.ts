@@ -1,4 +1,5 @@
-// `npm run bench -- ledger [--sizes 1000,100000] [--1m] [--json] [--check]` (ledger.md §17.3).
+// `npm run bench -- ledger [--sizes=1000,100000] [--1m] [--trace-sizes=1000,100000,1000000]
+// [--no-trace] [--json] [--check]` (ledger.md §17.3).
 // Fresh SQLite (WAL, synchronous FULL) in a temporary directory; the deterministic 70/20/10 mix;
 // batches of 1,000 with a checkpoint every 1,000 entries; then lookups, proofs, audit, rebuild.
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -15,6 +16,7 @@ import {
   verifyLogParallel,
 } from "../src/ledger/index.ts";
 import { DEMO_MASTER, mixEntry } from "../test/ledger/mix.ts";
+import { DEFAULT_TRACE_SIZES, traceLatency, traceTable } from "./ledger-trace.ts";
 
 interface Check {
   size: number;
@@ -298,6 +300,9 @@ export default async function (argv: string[]): Promise<number> {
     (c) =>
       `| ${fmt(c.size)} | ${c.metric} | ${c.target} | ${c.anchor} | ${c.value} | ${c.pass === null ? "–" : c.pass ? "PASS" : "FAIL"} |`,
   );
+  const traceArg = argv.find((a) => a.startsWith("--trace-sizes="))?.slice(14);
+  const traceSizes = traceArg ? traceArg.split(",").map(Number) : DEFAULT_TRACE_SIZES;
+  const trace = argv.includes("--no-trace") ? [] : await traceLatency(traceSizes, { log });
   const md = [
     "# ledger benchmark (SQLite WAL, synchronous = FULL, ledger.md §17)",
     "",
@@ -306,9 +311,17 @@ export default async function (argv: string[]): Promise<number> {
     "| entries | metric | target | anchor | measured | |",
     "|---:|---|---|---|---|---|",
     ...rows,
+    ...(trace.length > 0
+      ? [
+          "",
+          "Trace latency: the trace index against the seed design's scan of every block (same run, same databases).",
+          "",
+          traceTable(trace),
+        ]
+      : []),
   ].join("\n");
   mkdirSync("bench/out", { recursive: true });
-  const result = { node: process.version, sizes, checks: all, raw: raws };
+  const result = { node: process.version, sizes, checks: all, raw: raws, trace };
   writeFileSync("bench/out/ledger.json", `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${md}\n`);
   return check && all.some((c) => c.pass === false) ? 1 : 0;
