@@ -37,7 +37,21 @@ export interface CreateDicomOptions {
   modality?: string;
   seriesNumber?: number;
   instanceNumber?: number;
+  /** Body Part Examined (0018,0015), which catalogues and queries filter on. */
+  bodyPartExamined?: string;
+  /** Patient-space geometry of a slice, so a series of them reads as a volume (NRRD, viewers). */
+  geometry?: SliceGeometry;
   now?: Date;
+}
+
+export interface SliceGeometry {
+  /** Image Position (Patient), mm. */
+  position: [number, number, number];
+  /** Image Orientation (Patient): row direction then column direction. */
+  orientation: [number, number, number, number, number, number];
+  /** Pixel Spacing: between rows, then between columns, mm. */
+  pixelSpacing: [number, number];
+  sliceThickness?: number;
 }
 
 export interface CreatedDicom {
@@ -133,6 +147,8 @@ export function createDicomFromPixels(
       dict["00182002"] = element("SH", labels);
     }
   }
+  if (opts.bodyPartExamined) dict["00180015"] = element("CS", [opts.bodyPartExamined]);
+  if (opts.geometry) addGeometry(dict, opts.geometry);
   if (opts.studyDescription) dict["00081030"] = element("LO", [opts.studyDescription]);
   if (opts.seriesDescription) dict["0008103E"] = element("LO", [opts.seriesDescription]);
   if (image.padding) {
@@ -150,4 +166,11 @@ export function createDicomFromPixels(
     [TAG.ImplementationVersionName]: element("SH", [MEDTRACE_IMPLEMENTATION_VERSION]),
   };
   return { bytes: serialize(meta, dict), sopInstanceUid, seriesInstanceUid, studyInstanceUid };
+}
+
+function addGeometry(dict: DcmjsDataset, g: SliceGeometry): void {
+  dict["00200032"] = element("DS", g.position);
+  dict["00200037"] = element("DS", g.orientation);
+  dict["00280030"] = element("DS", g.pixelSpacing);
+  if (g.sliceThickness !== undefined) dict["00180050"] = element("DS", [g.sliceThickness]);
 }
