@@ -4,6 +4,7 @@
 export type ImagingErrorCode =
   | "IMG_PARSE"
   | "IMG_UNSUPPORTED"
+  | "IMG_DEID_REFUSED"
   | "WM_LOSSY_SOURCE"
   | "WM_UNSUPPORTED_PHOTOMETRIC"
   | "WM_UNSUPPORTED_BITS";

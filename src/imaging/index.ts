@@ -15,6 +15,18 @@ export {
   type SourceIdentifiers,
   writeDerivedDicom,
 } from "./dicom-derived.ts";
+export {
+  coarsenDate,
+  DEID_CODES,
+  DEID_METHOD,
+  type DeidentifiedDicom,
+  type DeidentifyOptions,
+  deidentifyDicom,
+  deidentifyImage,
+  MIN_DEID_KEY_BYTES,
+  patientPseudonym,
+  replacementUid,
+} from "./deidentify.ts";
 export { type DicomImage, TAG } from "./dicom-image.ts";
 export { checkBits, decodedPhotometric, decodePixels } from "./dicom-pixels.ts";
 export { isLossySyntax, isNativeSyntax, readDicom } from "./dicom-read.ts";
