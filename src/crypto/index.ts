@@ -51,3 +51,4 @@ export {
 } from "./master-file.ts";
 export { flDerive, flSeedBytes, keystream, keystreamU32, Prg } from "./prg.ts";
 export { type Share, shamirCombine, shamirSplit } from "./shamir.ts";
+export { AT_REST_ALG, openAtRest, type SealedAtRest, sealAtRest } from "./at-rest.ts";

@@ -12,7 +12,11 @@ export type KeyPurpose =
   | "zw/perm"
   | "pseudonym"
   | "ledger/sign"
-  | "anchor/evm";
+  | "anchor/evm"
+  | "fl/server-sign"
+  | "pki/ca-seal"
+  | "server/jwt"
+  | "server/webhook";
 
 /** Every purpose a key is derived for (ledger.md §7.2). */
 export const KEY_PURPOSES: readonly KeyPurpose[] = [
@@ -23,6 +27,14 @@ export const KEY_PURPOSES: readonly KeyPurpose[] = [
   "pseudonym",
   "ledger/sign",
   "anchor/evm",
+  // federated-learning.md §5.2: the server's frame-signing seed, pinned on nodes at enrolment.
+  "fl/server-sign",
+  // Seals the consortium CA private key at rest; never used to sign anything.
+  "pki/ca-seal",
+  // Signs the API access tokens (EdDSA JWTs) of local accounts.
+  "server/jwt",
+  // Derives each webhook's HMAC secret from its id, so no webhook secret is stored.
+  "server/webhook",
 ];
 
 export interface MasterSecret {
