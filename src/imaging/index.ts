@@ -27,7 +27,7 @@ export {
   patientPseudonym,
   replacementUid,
 } from "./deidentify.ts";
-export { type DicomImage, TAG } from "./dicom-image.ts";
+export { type DicomImage, numberValue, stringValue, TAG } from "./dicom-image.ts";
 export { checkBits, decodedPhotometric, decodePixels } from "./dicom-pixels.ts";
 export { isLossySyntax, isNativeSyntax, readDicom } from "./dicom-read.ts";
 export { TS } from "./dicom-scan.ts";

@@ -1,0 +1,74 @@
+// Labels of a source's images: a labels.csv (`key,labels`; key = a Study, Series or SOP Instance
+// UID, or a file path relative to the folder; labels separated by ";") and/or one DICOM attribute
+// whose value is the label (e.g. 0008103E Series Description). Labels are the hospital's own
+// vocabulary; they reach the catalogue, so they must not identify anyone (the admin's choice).
+import { readFileSync } from "node:fs";
+import { EdgeError } from "../errors.ts";
+
+export interface LabelRules {
+  /** key -> labels, from labels.csv. */
+  byKey: Map<string, string[]>;
+  /** Tag "GGGGEEEE" whose value is a label. */
+  attribute?: string;
+}
+
+function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      out.push(field);
+      field = "";
+    } else field += c;
+  }
+  out.push(field);
+  return out.map((f) => f.trim());
+}
+
+export function parseLabelsCsv(text: string, where = "labels.csv"): Map<string, string[]> {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.startsWith("#"));
+  const header = csvFields(lines[0] ?? "").map((h) => h.toLowerCase());
+  if (header[0] !== "key" || header[1] !== "labels") {
+    throw new EdgeError("LABELS_CSV", `${where}: the first line must be "key,labels"`);
+  }
+  const byKey = new Map<string, string[]>();
+  for (const [i, line] of lines.slice(1).entries()) {
+    const [key, labels] = csvFields(line);
+    if (!key || labels === undefined) {
+      throw new EdgeError("LABELS_CSV", `${where}: row ${i + 2} needs a key and labels`);
+    }
+    const list = labels.split(";").map((l) => l.trim()).filter((l) => l !== "");
+    byKey.set(key, [...new Set([...(byKey.get(key) ?? []), ...list])]);
+  }
+  return byKey;
+}
+
+export function readLabelsCsv(path: string): Map<string, string[]> {
+  return parseLabelsCsv(readFileSync(path, "utf8"), path);
+}
+
+export function checkLabelAttribute(tag: string | undefined): string | undefined {
+  if (tag === undefined) return undefined;
+  const t = tag.replace(/[(),]/g, "").toUpperCase();
+  if (!/^[0-9A-F]{8}$/.test(t)) {
+    throw new EdgeError("SOURCE_SPEC", `label attribute ${tag} is not a tag such as 0008103E`);
+  }
+  return t;
+}
+
+/** The labels of one instance: every CSV key it answers to, then the attribute's value. */
+export function labelsOf(rules: LabelRules, keys: string[], attributeValue?: string): string[] {
+  const out = new Set<string>();
+  for (const k of keys) for (const l of rules.byKey.get(k) ?? []) out.add(l);
+  if (attributeValue !== undefined && attributeValue !== "") out.add(attributeValue);
+  return [...out].sort();
+}
