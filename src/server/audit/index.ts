@@ -1,0 +1,3 @@
+export { type AuditInput, AuditLog, type AuditQuery, type AuditRow } from "./log.ts";
+export { eventCoding, searchBundle, toFhirAuditEvent } from "./fhir.ts";
+export { dicomAuditMessage, syslogLine } from "./syslog.ts";

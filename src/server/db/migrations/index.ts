@@ -1,0 +1,12 @@
+// Every migration, in order. Owners add one line each (contract: 001 core, 002 nodes, 003 data
+// access, 004 fl). A migration gets the dialect for its few dialect-specific statements.
+import type { Kysely } from "kysely";
+import type { Dialect } from "../index.ts";
+import * as core from "./001_core.ts";
+
+export interface ServerMigration {
+  name: string;
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+}
+
+export const migrations: ServerMigration[] = [{ name: "001_core", up: core.up }];
