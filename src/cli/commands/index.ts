@@ -17,4 +17,5 @@ export const commands: CommandEntry[] = [
   { name: "trace", load: async () => (await import("./tracing.ts")).traceCommand },
   { name: "evidence", load: async () => (await import("./tracing.ts")).evidenceCommand },
   { name: "fl", load: async () => (await import("./fl.ts")).flCommand },
+  { name: "server", load: async () => (await import("./server.ts")).serverCommand },
 ];

@@ -1,0 +1,88 @@
+// `medtrace server`: the central API server (issue 6). Runs until SIGINT or SIGTERM.
+import { redactUrl } from "../../server/db/index.ts";
+import type { OidcConfig } from "../../server/config.ts";
+import { startServer } from "../../server/start.ts";
+import { EXIT, output, parse, UsageError } from "../args.ts";
+import type { Command } from "./types.ts";
+
+const OPTIONS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  "data-dir": { type: "string" },
+  db: { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "key-file": { type: "string" },
+  consortium: { type: "string" },
+  "oidc-issuer": { type: "string" },
+  "oidc-jwks": { type: "string" },
+  "oidc-audience": { type: "string" },
+  "oidc-roles-claim": { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+export const serverCommand: Command = {
+  name: "server",
+  usage: [
+    "server [--host H] [--port N] [--data-dir D] [--db URL] [--tls-cert F --tls-key F] [--key-file F]",
+    "       [--oidc-issuer URL --oidc-jwks URL --oidc-audience A [--oidc-roles-claim C]]   central API server",
+  ],
+  async run(argv) {
+    const { values } = parse(argv, OPTIONS, []);
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError("--port must be 0..65535");
+    if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) throw new UsageError("--tls-cert and --tls-key go together");
+    const running = await startServer({
+      host: values.host,
+      port,
+      dataDir: values["data-dir"],
+      dbUrl: values.db,
+      keyFile: values["key-file"],
+      consortiumId: values.consortium,
+      tls: values["tls-cert"] ? { certFile: values["tls-cert"], keyFile: values["tls-key"]! } : undefined,
+      oidc: oidcOf(values),
+    }).catch((err: Error & { code?: string }) => {
+      if (err.code === "SERVER_PLAIN_HTTP") throw new UsageError(err.message);
+      throw err;
+    });
+    const { ctx, url, firstAdmin } = running;
+    output(values.json ?? false).result(
+      {
+        ok: true,
+        url,
+        docs: `${url}/api/docs`,
+        dataDir: ctx.config.dataDir,
+        database: redactUrl(ctx.config.dbUrl),
+        ...(firstAdmin ? { firstAdmin } : {}),
+      },
+      [
+        `medtrace server listening on ${url}`,
+        `  API docs   ${url}/api/docs`,
+        `  health     ${url}/api/health`,
+        `  data       ${ctx.config.dataDir}, database ${redactUrl(ctx.config.dbUrl)}`,
+        ...(firstAdmin
+          ? [
+              "",
+              `first start: consortium admin '${firstAdmin.username}', one-time password ${firstAdmin.password}`,
+              "  (shown once; change it at first login: POST /api/auth/password)",
+            ]
+          : []),
+      ],
+    );
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await running.close();
+    return EXIT.ok;
+  },
+};
+
+function oidcOf(v: { "oidc-issuer"?: string; "oidc-jwks"?: string; "oidc-audience"?: string; "oidc-roles-claim"?: string }): OidcConfig | undefined {
+  if (!v["oidc-issuer"]) {
+    if (v["oidc-jwks"] || v["oidc-audience"]) throw new UsageError("--oidc-jwks and --oidc-audience need --oidc-issuer");
+    return undefined;
+  }
+  if (!v["oidc-jwks"] || !v["oidc-audience"]) throw new UsageError("--oidc-issuer needs --oidc-jwks and --oidc-audience");
+  return { issuer: v["oidc-issuer"], jwksUrl: v["oidc-jwks"], audience: v["oidc-audience"], rolesClaim: v["oidc-roles-claim"] ?? "roles" };
+}
