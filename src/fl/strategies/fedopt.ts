@@ -48,6 +48,10 @@ export class FedAdam implements Strategy {
   state(): Record<string, Float32Array> {
     return this.m && this.v ? { m: this.m, v: this.v } : {};
   }
+  loadState(s: Record<string, Float32Array>): void {
+    this.m = s.m ? Float32Array.from(s.m) : null;
+    this.v = s.v ? Float32Array.from(s.v) : null;
+  }
 }
 
 export class FedYogi extends FedAdam {

@@ -29,6 +29,8 @@ export interface Strategy {
   applyAggregate(global: Float32Array, meanDelta: Float32Array): Float32Array;
   /** Checkpointable state (FedAdam/FedYogi m and v). */
   state(): Record<string, Float32Array>;
+  /** Restores what `state()` returned (a coordinator resuming from its checkpoint). */
+  loadState?(s: Record<string, Float32Array>): void;
 }
 
 /** Sample-weighted mean, summed in sorted node-id order with Float64 accumulators (§1.7). */
