@@ -44,7 +44,12 @@ export async function buildApp(ctx: ServerContext, opts: BuildOptions = {}): Pro
   app.decorateRequest("user", null);
   app.decorateRequest("auditEntity", null);
   app.decorateRequest("auditDetail", null);
-  app.addHook("onRoute", refuseUnguardedRoutes);
+  const table: RouteInfo[] = [];
+  routeTables.set(app, table);
+  app.addHook("onRoute", (route) => {
+    refuseUnguardedRoutes(route);
+    for (const method of [route.method].flat()) if (method !== "HEAD") table.push({ method, url: route.url, public: Boolean(route.config?.public), selfAuth: Boolean(route.config?.selfAuth) });
+  });
   app.addHook("onRequest", async (request) => authenticate(ctx, request));
   app.addHook("onSend", async (request, reply, payload) => {
     await auditCall(ctx, request, reply);
@@ -68,6 +73,20 @@ export async function buildApp(ctx: ServerContext, opts: BuildOptions = {}): Pro
   for (const plugin of [...ROUTES, ...(opts.routes ?? [])]) await app.register(async (scope) => plugin(scope, ctx));
   app.get("/api/docs", { config: { public: true, audit: false }, schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  public: boolean;
+  selfAuth: boolean;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteInfo[]>();
+
+/** Every route the app registered (HEAD twins left out): tests walk it to check guards and inputs. */
+export function listRoutes(app: FastifyInstance): RouteInfo[] {
+  return [...(routeTables.get(app) ?? [])];
 }
 
 function refuseUnguardedRoutes(route: { method: string | string[]; url: string; preHandler?: unknown; config?: unknown }): void {
