@@ -29,7 +29,7 @@ export interface Api {
   base: string;
   server: RunningServer;
   firstAdmin: { username: string; password: string };
-  call(method: string, path: string, opts?: { token?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> }): Promise<Reply>;
+  call(method: string, path: string, opts?: { token?: string; json?: unknown; body?: RequestInit["body"]; headers?: Record<string, string> }): Promise<Reply>;
   /** A local account with these roles and a valid access token (minted as login would). */
   user(username: string, roles: Role[], password?: string): Promise<TestUser>;
   close(): Promise<void>;
