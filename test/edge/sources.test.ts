@@ -105,8 +105,9 @@ describe("source specs, labels and multipart", () => {
   test("labels.csv: header required, quoted fields, labels merged per key", () => {
     const m = parseLabelsCsv('key,labels\n1.2.3,"a, b";c\n1.2.3,d\n');
     assert.deepEqual(m.get("1.2.3"), ["a, b", "c", "d"]);
-    assert.throws(() => parseLabelsCsv("uid,label\n1,2\n"), (e: unknown) => e instanceof EdgeError && e.code === "LABELS_CSV");
+    assert.throws(() => parseLabelsCsv("path,class\n1,2\n"), (e: unknown) => e instanceof EdgeError && e.code === "LABELS_CSV");
     assert.throws(() => parseLabelsCsv("key,labels\nonly-a-key\n"), /row 2/);
+    assert.deepEqual(parseLabelsCsv("file,label,split\na/b.dcm,pneumonia,train\n").get("a/b.dcm"), ["pneumonia"]);
   });
 
   test("multipart/related: parts split on the boundary, truncation refused", () => {

@@ -17,5 +17,6 @@ export const commands: CommandEntry[] = [
   { name: "trace", load: async () => (await import("./tracing.ts")).traceCommand },
   { name: "evidence", load: async () => (await import("./tracing.ts")).evidenceCommand },
   { name: "fl", load: async () => (await import("./fl.ts")).flCommand },
+  { name: "node", load: async () => (await import("./node.ts")).nodeCommand },
   { name: "server", load: async () => (await import("./server.ts")).serverCommand },
 ];

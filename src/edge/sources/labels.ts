@@ -37,12 +37,18 @@ function csvFields(line: string): string[] {
 export function parseLabelsCsv(text: string, where = "labels.csv"): Map<string, string[]> {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.startsWith("#"));
   const header = csvFields(lines[0] ?? "").map((h) => h.toLowerCase());
-  if (header[0] !== "key" || header[1] !== "labels") {
-    throw new EdgeError("LABELS_CSV", `${where}: the first line must be "key,labels"`);
+  // "key,labels" is ours; "file,label[,split]" is the federated-learning folder format
+  // (federated-learning.md §4.1), so one labels.csv serves both.
+  const keyCol = header.findIndex((h) => h === "key" || h === "file" || h === "uid");
+  const labelCol = header.findIndex((h) => h === "labels" || h === "label");
+  if (keyCol < 0 || labelCol < 0) {
+    throw new EdgeError("LABELS_CSV", `${where}: the first line must name a key column (key, file or uid) and a labels column`);
   }
   const byKey = new Map<string, string[]>();
   for (const [i, line] of lines.slice(1).entries()) {
-    const [key, labels] = csvFields(line);
+    const fields = csvFields(line);
+    const key = fields[keyCol];
+    const labels = fields[labelCol];
     if (!key || labels === undefined) {
       throw new EdgeError("LABELS_CSV", `${where}: row ${i + 2} needs a key and labels`);
     }

@@ -1,0 +1,96 @@
+// The edge node agent: source + handler + the outbound channel (channel.ts). Publishes the
+// catalogue on every (re)connection and whenever it changes, checked every
+// catalogueIntervalSeconds.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { type ChannelEvent, type NodeChannel, openChannel } from "./channel.ts";
+import type { NodeConfig } from "./config.ts";
+import { loadNodeKeys } from "./config.ts";
+import { EdgeError } from "./errors.ts";
+import { EdgeHandler } from "./handler.ts";
+import { type DataSource, openSource } from "./sources/index.ts";
+
+export interface RunningNode {
+  handler: EdgeHandler;
+  channel: NodeChannel;
+  source: DataSource;
+  /** Publishes the catalogue if it differs from the last one published (or `force`). */
+  publishCatalogue(force?: boolean): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** The server's node port, e.g. https://server.example:8444. */
+  serverUrl: string;
+  onEvent?: (e: ChannelEvent | { kind: "catalogue-published"; entries: number } | { kind: "catalogue-failed"; reason: string }) => void;
+}
+
+function readPem(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    throw new EdgeError("EDGE_CONFIG", `${what} ${path} not found: enrol the node first ('medtrace node enrol')`);
+  }
+}
+
+export function createEdgeHandler(cfg: NodeConfig, source: DataSource = openSource(cfg.source, sourceOptions(cfg))): EdgeHandler {
+  return new EdgeHandler({ nodeId: cfg.nodeId, dir: cfg.dir, source, policy: cfg.policy, keys: loadNodeKeys(cfg.dir, cfg.nodeId) });
+}
+
+function sourceOptions(cfg: NodeConfig): { labelsCsv?: string; labelAttribute?: string } {
+  return {
+    ...(cfg.labelsCsv ? { labelsCsv: cfg.labelsCsv } : {}),
+    ...(cfg.labelAttribute ? { labelAttribute: cfg.labelAttribute } : {}),
+  };
+}
+
+export function startNode(cfg: NodeConfig, opts: StartOptions): RunningNode {
+  // Credentials first: a node that is not enrolled stops before it touches its images.
+  const credentials = {
+    keyPem: readPem(cfg.credentials.key, "node key"),
+    certPem: readPem(cfg.credentials.cert, "node certificate"),
+    caPem: readPem(cfg.credentials.ca, "consortium CA certificate"),
+    serverKey: readPem(cfg.credentials.serverKey, "server key"),
+  };
+  const source = openSource(cfg.source, sourceOptions(cfg));
+  const handler = createEdgeHandler(cfg, source);
+  let lastDigest = "";
+  let timer: NodeJS.Timeout | undefined;
+  const publishCatalogue = async (force = false): Promise<boolean> => {
+    const entries = await handler.catalogue();
+    const digest = createHash("sha256").update(JSON.stringify(entries)).digest("hex");
+    if (!force && digest === lastDigest) return false;
+    await channel.publish("catalogue.publish", entries);
+    lastDigest = digest;
+    opts.onEvent?.({ kind: "catalogue-published", entries: entries.length });
+    return true;
+  };
+  const publishSafely = (force: boolean) =>
+    publishCatalogue(force).catch((err: Error) => opts.onEvent?.({ kind: "catalogue-failed", reason: err.message }));
+  const channel = openChannel({
+    url: opts.serverUrl,
+    nodeId: cfg.nodeId,
+    ...credentials,
+    handler: handler.handle,
+    onEvent: (e) => {
+      opts.onEvent?.(e);
+      if (e.kind === "connected") void publishSafely(true);
+    },
+  });
+  timer = setInterval(() => {
+    if (channel.connected()) void publishSafely(false);
+  }, cfg.catalogueIntervalSeconds * 1000);
+  timer.unref();
+  return {
+    handler,
+    channel,
+    source,
+    publishCatalogue,
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await channel.close();
+      await source.close();
+    },
+  };
+}
