@@ -13,6 +13,9 @@ import { HttpError } from "./errors.ts";
 import { alertRoutes } from "./routes/alerts.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { dataRequestRoutes } from "./routes/data-requests.ts";
+import { dicomwebRoutes } from "./routes/dicomweb.ts";
+import { grantRoutes } from "./routes/grants.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { ledgerRoutes } from "./routes/ledger.ts";
 import { traceRoutes } from "./routes/trace.ts";
@@ -22,7 +25,7 @@ import { userRoutes } from "./routes/users.ts";
 export type RoutePlugin = (app: FastifyInstance, ctx: ServerContext) => Promise<void> | void;
 
 // One line per concern (helpers C and D add theirs here).
-const ROUTES: RoutePlugin[] = [healthRoutes, authRoutes, userRoutes, auditRoutes, alertRoutes, ledgerRoutes, traceRoutes];
+const ROUTES: RoutePlugin[] = [healthRoutes, authRoutes, userRoutes, auditRoutes, alertRoutes, ledgerRoutes, traceRoutes, dataRequestRoutes, grantRoutes, dicomwebRoutes];
 
 export interface BuildOptions {
   /** Serve HTTPS with this key pair (PEM); without it, plain HTTP (the CLI allows that on loopback only). */

@@ -3,10 +3,14 @@
 import type { Kysely } from "kysely";
 import type { Dialect } from "../index.ts";
 import * as core from "./001_core.ts";
+import * as dataAccess from "./003_data_access.ts";
 
 export interface ServerMigration {
   name: string;
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
 }
 
-export const migrations: ServerMigration[] = [{ name: "001_core", up: core.up }];
+export const migrations: ServerMigration[] = [
+  { name: "001_core", up: core.up },
+  { name: "003_data_access", up: dataAccess.up },
+];
