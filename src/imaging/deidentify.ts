@@ -27,26 +27,35 @@ const X_TAGS = [
   "00080092", "00080094", "00080096", // referring physician address, phones, identification
   "0008009D", "00081049", "00081052", "00081062", "00081072", // physician identification seqs
   "00080201", // timezone offset from UTC
+  "00080054", "00080055", "00081190", // retrieve AE title, station AE title, retrieve URL (names the original UIDs)
   "00081000", "00081010", // network ID (retired), station name
   "00081030", "0008103E", // study and series descriptions
   "00081040", "00081041", // institutional department name and type
   "00081080", "00081084", // admitting diagnoses
   "00081110", "00081111", "00081120", // referenced study, PPS and patient sequences
   "00082111", "00084000", // derivation description, identifying comments
+  "00181020", // software versions
+  "00189367", "00189371", "00189373", // X-ray source and detector IDs, detector label
   "00180010", // contrast/bolus agent (Z/D in the table; free text naming a product lot)
   "00181000", "00181004", "00181005", "00181007", "00181008", // device serial, plate, generator, cassette, gantry IDs
   "00181030", "00181400", "00184000", "0018700A", // protocol name, processing description, acquisition comments, detector ID
   "00189424", "0018A003", // acquisition protocol description, contribution description
   "00201070", "00203401", "00203404", "00203406", "00204000", "00209158", // other study numbers (retired), modifying device, image and frame comments
   "00284000", // image presentation comments
-  "00400001", "00400006", "00400007", "0040000B", "00400010", "00400011", "00400012", // scheduled procedure step
+  "00400001", "00400006", "00400007", "00400009", "0040000B", "00400010", "00400011", "00400012", // scheduled procedure step
   "00400100", "00400241", "00400242", "00400243", "00400253", "00400254", "00400275", "00400280", "00400555", // performed procedure step and request attributes
-  "00401001", "00401101", "00401102", "00401103", "00401400", // requested procedure, person identification
+  "00400512", "0040051A", "00400551", "00400610", "004006FA", // container, specimen and slide identifiers
+  "00401001", "00401004", "00401005", "00401010", "00401011", // requested procedure, transport, location, recipients
+  "00401101", "00401102", "00401103", "00401400", // person identification, address, phones; procedure comments
   "00402001", "00402008", "00402009", "00402010", "00402400", "00403001", // imaging service request
-  "00404036", "00404037", // human performer organization and name
+  "00404025", "00404027", "00404028", "00404030", // station name and geographic location codes
+  "00404034", "00404035", "00404036", "00404037", // human performers, their organization and name
   "0040A027", "0040A073", "0040A078", "0040A07A", "0040A07C", "0040A088", "0040A123", "0040A730", // verifying/author/participant, content sequence
+  "00700006", // unformatted text value of a graphic annotation
   "00880200", "00880904", "00880906", "00880910", "00880912", // icon image, topic title/subject/author/keywords
   "04000100", "04000402", "04000403", "04000404", "04000550", "04000561", // signatures, MACs, original/modified attributes
+  "30060004", "30060006", "30060028", "30060038", // structure set name and description, ROI descriptions
+  "300A0003", "300A0004", "300A000E", "300A0016", // RT plan name and description, prescription and dose reference descriptions
   TAG.MACParametersSequence, TAG.DigitalSignaturesSequence, "FFFCFFFC", // data set trailing padding
 ];
 const Z_TAGS = [
@@ -82,6 +91,8 @@ function removedGroup(group: number): boolean {
 
 /** UIDs under the DICOM root name standard objects (SOP classes, syntaxes, codes), no patient. */
 const STANDARD_UID_ROOT = "1.2.840.10008.";
+/** UIDs that name a coding scheme, context group or mapping resource, never an instance. */
+const VOCABULARY_UID_TAGS = new Set(["0008010C", "0008010D", "00080117", "00080118"]);
 
 const PatientIdentityRemoved = "00120062";
 const DeidentificationMethod = "00120063";
@@ -183,6 +194,7 @@ class Deidentifier {
     // The patient module beyond name, ID, birth date and sex is all identifying or
     // characterising (Table E.1-1 removes it), so nothing else of group 0010 is kept.
     if (group === 0x0010) return undefined;
+    if (VOCABULARY_UID_TAGS.has(tag)) return el;
     return this.byVr(el);
   }
 

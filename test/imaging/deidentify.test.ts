@@ -146,6 +146,46 @@ describe("de-identification (PS3.15 Annex E basic profile)", () => {
     assert.equal(replacementUid(KEY, "1.2.3"), replacementUid(KEY, "1.2.3"));
   });
 
+  test("nested items, overlays, curves and URLs are cleaned; vocabulary UIDs are kept", () => {
+    const src = files.find((f) => f.path.endsWith("CT_small.dcm"));
+    assert.ok(src);
+    const el = (vr: string, ...Value: unknown[]) => ({ vr, Value });
+    const meta = { ...src.read.image.meta };
+    delete meta["00020000"];
+    const snomed = "2.16.840.1.113883.6.96";
+    const refSop = "1.2.3.4.5.6.7.8.9";
+    const dict: DcmjsDataset = {
+      ...src.read.image.dict,
+      "0018A001": el("SQ", {
+        "00080080": el("LO", "ST ELSEWHERE HOSPITAL"),
+        "00081070": el("PN", { Alphabetic: "Tech^Tina" }),
+        "0018A002": el("DT", "20040119101010"),
+        "00081155": el("UI", refSop),
+      }),
+      "00082218": el("SQ", {
+        "00080100": el("SH", "69536005"),
+        "00080102": el("SH", "SCT"),
+        "0008010C": el("UI", snomed),
+        "00080104": el("LO", "Head"),
+      }),
+      "00081190": el("UR", `https://pacs.example/studies/${src.read.image.studyInstanceUid}`),
+      "60004000": el("LT", "Patient Jane Roe"),
+      "50002500": el("LO", "curve of John Doe"),
+    };
+    const out = deidentifyDicom(serialize(meta, dict), { key: KEY });
+    const text = Buffer.from(out.bytes).toString("latin1");
+    for (const id of ["ST ELSEWHERE", "Tina", "20040119", refSop, "pacs.example", "Jane Roe", "John Doe"]) {
+      assert.ok(!text.includes(id), id);
+    }
+    const back = readDicom(out.bytes);
+    const equipment = (back.dict["0018A001"].Value as DcmjsDataset[])[0];
+    assert.deepEqual(equipment["0018A002"].Value, ["20040101"]);
+    assert.deepEqual(equipment["00081155"].Value, [replacementUid(KEY, refSop)]);
+    const code = (back.dict["00082218"].Value as DcmjsDataset[])[0];
+    assert.deepEqual(code["0008010C"].Value, [snomed]);
+    assert.deepEqual(code["00080104"].Value, ["Head"]);
+  });
+
   test("coarsenDate keeps year and month only", () => {
     assert.equal(coarsenDate("19970430"), "19970401");
     assert.equal(coarsenDate("20040119123000.000000+0100"), "20040101");
