@@ -187,7 +187,8 @@ export class Coordinator {
     this.signer = { signKey: deps.serverKey, seq: 0 };
   }
 
-  /** A new session in `pending`: validates the config, offers the plan to the candidate nodes. */
+  /** A new session in `pending`: validates the config, offers the plan to the candidate nodes.
+   * The model is built once to read its manifest, so a tfjs backend must be ready (cpu suffices). */
   static create(
     input: unknown,
     deps: CoordinatorDeps,
