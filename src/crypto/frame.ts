@@ -110,3 +110,14 @@ export function bodyDigestOk(f: Frame): boolean {
 export function nextSeq(last: number, nowMs: number): number {
   return Math.max(last + 1, nowMs * 1000);
 }
+
+/** HTTP content type of a frame (§5.3). */
+export const FRAME_CONTENT_TYPE = "application/vnd.medtrace.fl-frame";
+
+/** Optional header field of a chunk frame (§5.6). */
+export interface ChunkInfo {
+  index: number;
+  count: number;
+  payloadSha256: string;
+  payloadLen: number;
+}

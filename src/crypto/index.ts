@@ -22,13 +22,24 @@ export {
 export { CryptoError } from "./errors.ts";
 export {
   bodyDigestOk,
+  type ChunkInfo,
   decodeFrame,
   encodeFrame,
+  FRAME_CONTENT_TYPE,
   type Frame,
   type FrameHeader,
   nextSeq,
+  sha256Hex,
   verifyFrameSignature,
 } from "./frame.ts";
+export {
+  ChunkAssembly,
+  checkChunkInfo,
+  DEFAULT_CHUNK_BYTES,
+  MAX_CHUNK_BYTES,
+  MIN_CHUNK_BYTES,
+  splitPayload,
+} from "./chunks.ts";
 export { canonicalBytes, canonicalJson } from "./jcs.ts";
 export {
   deriveEpochKey,

@@ -2,6 +2,7 @@
 // own and joins it into DbSchema. Timestamps are ISO-8601 UTC strings and booleans 0/1 integers in
 // both dialects, so one code path serves SQLite and PostgreSQL.
 import type { Generated } from "kysely";
+import type { NodesTables } from "./migrations/002_nodes.ts";
 import type { DataAccessTables } from "./migrations/003_data_access.ts";
 
 /** Migration 001 (core): accounts, audit trail, alerts, webhooks, traces. */
@@ -68,4 +69,4 @@ export interface CoreTables {
   };
 }
 
-export type DbSchema = CoreTables & DataAccessTables;
+export type DbSchema = CoreTables & NodesTables & DataAccessTables;

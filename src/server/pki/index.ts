@@ -26,3 +26,10 @@ export {
   nodeIdFromCertificate,
   spiffeUri,
 } from "./identity.ts";
+export {
+  type Admission,
+  ENROLMENT_TOKEN_TTL_MS,
+  type EnrolmentResult,
+  NodeRegistry,
+  type NodeRecord,
+} from "./registry.ts";

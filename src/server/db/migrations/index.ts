@@ -3,6 +3,7 @@
 import type { Kysely } from "kysely";
 import type { Dialect } from "../index.ts";
 import * as core from "./001_core.ts";
+import * as nodes from "./002_nodes.ts";
 import * as dataAccess from "./003_data_access.ts";
 
 export interface ServerMigration {
@@ -12,5 +13,6 @@ export interface ServerMigration {
 
 export const migrations: ServerMigration[] = [
   { name: "001_core", up: core.up },
+  { name: "002_nodes", up: nodes.up },
   { name: "003_data_access", up: dataAccess.up },
 ];
