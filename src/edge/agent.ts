@@ -1,6 +1,7 @@
 // The edge node agent: source + handler + the outbound channel (channel.ts). Publishes the
 // catalogue on every (re)connection and whenever it changes, checked every
-// catalogueIntervalSeconds.
+// catalogueIntervalSeconds, and tells the server of each decision the hospital admin takes on a
+// pending request (message data.approval {requestId, status}) so the request can be sent again.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type ChannelEvent, type NodeChannel, openChannel } from "./channel.ts";
@@ -16,13 +17,23 @@ export interface RunningNode {
   source: DataSource;
   /** Publishes the catalogue if it differs from the last one published (or `force`). */
   publishCatalogue(force?: boolean): Promise<boolean>;
+  /** Publishes the admin's decisions not yet delivered; returns how many. */
+  publishDecisions(): Promise<number>;
   close(): Promise<void>;
 }
+
+export type AgentEvent =
+  | ChannelEvent
+  | { kind: "catalogue-published"; entries: number }
+  | { kind: "approval-published"; requestId: string; status: string }
+  | { kind: "publish-failed"; what: string; reason: string };
 
 export interface StartOptions {
   /** The server's node port, e.g. https://server.example:8444. */
   serverUrl: string;
-  onEvent?: (e: ChannelEvent | { kind: "catalogue-published"; entries: number } | { kind: "catalogue-failed"; reason: string }) => void;
+  /** How often decisions of the admin are looked for; default 5 s. */
+  approvalPollMs?: number;
+  onEvent?: (e: AgentEvent) => void;
 }
 
 function readPem(path: string, what: string): string {
@@ -65,8 +76,18 @@ export function startNode(cfg: NodeConfig, opts: StartOptions): RunningNode {
     opts.onEvent?.({ kind: "catalogue-published", entries: entries.length });
     return true;
   };
-  const publishSafely = (force: boolean) =>
-    publishCatalogue(force).catch((err: Error) => opts.onEvent?.({ kind: "catalogue-failed", reason: err.message }));
+  const publishDecisions = async (): Promise<number> => {
+    let n = 0;
+    for (const rec of handler.approvals.undelivered()) {
+      await channel.publish("data.approval", { requestId: rec.requestId, status: rec.status });
+      handler.approvals.markNotified(rec.requestId);
+      opts.onEvent?.({ kind: "approval-published", requestId: rec.requestId, status: rec.status });
+      n++;
+    }
+    return n;
+  };
+  const failed = (what: string) => (err: Error) => opts.onEvent?.({ kind: "publish-failed", what, reason: err.message });
+  const publishSafely = (force: boolean) => publishCatalogue(force).catch(failed("catalogue"));
   const channel = openChannel({
     url: opts.serverUrl,
     nodeId: cfg.nodeId,
@@ -81,14 +102,21 @@ export function startNode(cfg: NodeConfig, opts: StartOptions): RunningNode {
     if (channel.connected()) void publishSafely(false);
   }, cfg.catalogueIntervalSeconds * 1000);
   timer.unref();
+  let approvalTimer: NodeJS.Timeout | undefined = setInterval(() => {
+    if (channel.connected()) void publishDecisions().catch(failed("approval"));
+  }, opts.approvalPollMs ?? 5000);
+  approvalTimer.unref();
   return {
     handler,
     channel,
     source,
     publishCatalogue,
+    publishDecisions,
     async close() {
       if (timer) clearInterval(timer);
+      if (approvalTimer) clearInterval(approvalTimer);
       timer = undefined;
+      approvalTimer = undefined;
       await channel.close();
       await source.close();
     },

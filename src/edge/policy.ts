@@ -53,6 +53,8 @@ export interface ApprovalRecord {
   requestedAt: string;
   decidedAt?: string;
   decidedBy?: string;
+  /** When the agent told the server of the decision (message data.approval). */
+  notifiedAt?: string;
 }
 
 export function requestDigest(req: unknown): string {
@@ -101,6 +103,16 @@ export class ApprovalStore {
     const decided: ApprovalRecord = { ...rec, status, decidedAt: new Date().toISOString(), decidedBy };
     this.write(decided);
     return decided;
+  }
+
+  /** Decisions the server has not been told of yet. */
+  undelivered(): ApprovalRecord[] {
+    return this.list().filter((r) => r.status !== "pending" && r.notifiedAt === undefined);
+  }
+
+  markNotified(requestId: string): void {
+    const rec = this.get(requestId);
+    if (rec) this.write({ ...rec, notifiedAt: new Date().toISOString() });
   }
 
   list(): ApprovalRecord[] {
