@@ -20,12 +20,13 @@ import { healthRoutes } from "./routes/health.ts";
 import { ledgerRoutes } from "./routes/ledger.ts";
 import { traceRoutes } from "./routes/trace.ts";
 import { userRoutes } from "./routes/users.ts";
+import { webRoutes } from "./routes/web.ts";
 
 /** A concern's routes: registered in its own fastify scope with the shared context. */
 export type RoutePlugin = (app: FastifyInstance, ctx: ServerContext) => Promise<void> | void;
 
 // One line per concern (helpers C and D add theirs here).
-const ROUTES: RoutePlugin[] = [healthRoutes, authRoutes, userRoutes, auditRoutes, alertRoutes, ledgerRoutes, traceRoutes, dataRequestRoutes, grantRoutes, dicomwebRoutes];
+const ROUTES: RoutePlugin[] = [healthRoutes, authRoutes, userRoutes, auditRoutes, alertRoutes, ledgerRoutes, traceRoutes, dataRequestRoutes, grantRoutes, dicomwebRoutes, webRoutes];
 
 export interface BuildOptions {
   /** Serve HTTPS with this key pair (PEM); without it, plain HTTP (the CLI allows that on loopback only). */
