@@ -44,8 +44,9 @@ export function alertRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return { alerts: await ctx.alerts.list({ afterId: query.after, limit: query.limit, kind: query.kind }) };
   });
 
-  // Hijacked responses skip onSend, so this route records its own audit event.
-  app.get("/api/alerts/stream", { preHandler: watchers, config: { audit: false }, schema: stream.schema }, async (request, reply) => {
+  // A refused stream is audited by onSend like any call; an opened one is hijacked (no onSend), so
+  // the handler records it.
+  app.get("/api/alerts/stream", { preHandler: watchers, config: { audit: "alerts.stream" }, schema: stream.schema }, async (request, reply) => {
     const lastId = lastEventId(request);
     await ctx.audit.record({ action: "alerts.stream", outcome: "success", actor: { userId: request.user!.id, ip: request.ip }, detail: { method: "GET", path: "/api/alerts/stream" } });
     reply.hijack();
