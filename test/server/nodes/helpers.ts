@@ -128,7 +128,9 @@ export async function rawPost(
       const parts: Buffer[] = [];
       req.on("response", (h) => (status = Number(h[":status"])));
       req.on("data", (b: Buffer) => parts.push(b));
-      req.on("end", () => resolve({ status, body: Buffer.concat(parts) }));
+      req.on("end", () =>
+        status === 0 ? reject(new Error("connection closed without a response")) : resolve({ status, body: Buffer.concat(parts) }),
+      );
       req.on("error", reject);
       req.end(body);
     });
