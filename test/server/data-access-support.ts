@@ -22,6 +22,8 @@ export interface Env {
   server: RunningServer;
   hub: InProcessHub;
   nodes: Map<string, EdgeHandler>;
+  /** Node -> server messages of a node (what its channel's publish sends). */
+  publish(nodeId: string, type: string, json: unknown): Promise<void>;
   user(username: string, roles: Role[]): Promise<{ id: string; token: string }>;
   call(method: string, path: string, opts?: { token?: string; json?: unknown; body?: FormData; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; bytes: Uint8Array; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export async function startEnv(backend: Backend, nodes: Record<string, number[]>
   const hub = new InProcessHub();
   server.ctx.hub = hub;
   const handlers = new Map<string, EdgeHandler>();
+  const publishers = new Map<string, (type: string, json: unknown) => Promise<void>>();
   for (const [nodeId, slices] of Object.entries(nodes)) {
     const data = join(dir, nodeId, "data");
     mkdirSync(data, { recursive: true });
@@ -49,7 +52,7 @@ export async function startEnv(backend: Backend, nodes: Record<string, number[]>
       policy: { ...DEFAULT_POLICY, allowedPurposes: ["research"] },
       keys: { deid: new Uint8Array(32).fill(nodeId.charCodeAt(nodeId.length - 1)), catalogue: new Uint8Array(32).fill(7) },
     });
-    hub.connect(nodeId, handler.handle);
+    publishers.set(nodeId, hub.connect(nodeId, handler.handle));
     handlers.set(nodeId, handler);
   }
   const call: Env["call"] = async (method, path, opts = {}) => {
@@ -75,6 +78,7 @@ export async function startEnv(backend: Backend, nodes: Record<string, number[]>
     server,
     hub,
     nodes: handlers,
+    publish: (nodeId, type, json) => publishers.get(nodeId)!(type, json),
     call,
     async user(username, roles) {
       const u = await server.ctx.users.create({ username, password: `pw-${username}-long-enough`, roles, mustChangePassword: false });

@@ -86,7 +86,8 @@ for (const backend of ["sqlite", "postgres"] as Backend[]) {
       const meta = await env.call("GET", `${root}/studies/${s.studyInstanceUid}/series/${s.series[0].seriesInstanceUid}/metadata`, { token: ds.token });
       assert.equal(meta.status, 200);
       const first = meta.json[0];
-      assert.deepEqual(first["00100010"]?.Value?.[0] ?? null, first["00100010"]?.Value ? first["00100010"].Value[0] : null);
+      assert.equal(first["00080060"].Value[0], "CT");
+      assert.doesNotMatch(JSON.stringify(meta.json), /CRANIUM-0051|Anonymous\^Cranium/, "only de-identified attributes are served");
       const bulk = new URL(first["7FE00010"].BulkDataURI);
       assert.match(bulk.pathname, /\/frames\/1$/);
       const frames = await env.call("GET", bulk.pathname, { token: ds.token, headers: { accept: "multipart/related; type=application/octet-stream; transfer-syntax=*" } });
@@ -168,6 +169,21 @@ for (const backend of ["sqlite", "postgres"] as Backend[]) {
       const actions = new Set(rows.map((r) => r.action));
       for (const a of ["dicomweb.search", "dicomweb.retrieve", "dicomweb.metadata", "dicomweb.frames", "grant.download"]) assert.ok(actions.has(a), a);
       assert.ok(rows.some((r) => r.outcome === "failure"), "refusals are audited too");
+    });
+
+    test("a request goes only to nodes whose published catalogue matches", async () => {
+      const catalogue = await env.nodes.get("hospital-b")!.catalogue();
+      await env.publish("hospital-b", "catalogue.publish", catalogue.map((e) => ({ ...e, modality: "MR" })));
+      try {
+        const r = await env.call("POST", "/api/data-requests", { token: other.token, json: { query: { modality: ["CT"] }, purpose: "research", maxInstances: 1 } });
+        await dataAccessOf(env.server.ctx).settled(r.json.id);
+        const status = await env.call("GET", `/api/data-requests/${r.json.id}`, { token: other.token });
+        assert.deepEqual(status.json.nodes.map((n: { nodeId: string }) => n.nodeId), ["hospital-a"]);
+        assert.equal(status.json.grant.instances, 1);
+        assert.equal(status.json.grant.userId, other.id);
+      } finally {
+        await env.publish("hospital-b", "catalogue.publish", catalogue);
+      }
     });
 
     test("an expired grant serves nothing", async () => {

@@ -49,6 +49,9 @@ export class DataAccess {
   readonly files: GrantFiles;
   meter: AccessMeter;
   private readonly running = new Map<string, Promise<void>>();
+  /** Catalogues the nodes published (`catalogue.publish`), by node; asked for when missing. */
+  private readonly published = new Map<string, CatalogueEntry[]>();
+  private readonly subscribed = new WeakSet<object>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -145,12 +148,15 @@ export class DataAccess {
   /** Connected nodes whose catalogue holds at least one entry matching the query. */
   private async matchingNodes(query: DataQuery, outcomes: NodeOutcome[]): Promise<string[]> {
     const hub = this.ctx.hub!;
+    this.subscribe(hub);
     const out: string[] = [];
     for (const { nodeId } of hub.connectedNodes()) {
-      let entries: CatalogueEntry[];
+      let entries = this.published.get(nodeId);
       try {
-        const r = await hub.call(nodeId, "catalogue.get", {}, { timeoutMs: this.options.catalogueTimeoutMs });
-        entries = catalogueSchema.parse(r.json);
+        if (!entries) {
+          const r = await hub.call(nodeId, "catalogue.get", {}, { timeoutMs: this.options.catalogueTimeoutMs });
+          entries = catalogueSchema.parse(r.json);
+        }
       } catch (err) {
         outcomes.push({ nodeId, status: "failed", reason: `catalogue unavailable: ${(err as Error).message}`, instances: 0 });
         continue;
@@ -158,6 +164,17 @@ export class DataAccess {
       if (entries.some((e) => entryMatches(e, query))) out.push(nodeId);
     }
     return out;
+  }
+
+  /** Keeps the latest catalogue each node publishes; a malformed one is dropped (asked for again). */
+  subscribe(hub: NonNullable<ServerContext["hub"]>): void {
+    if (this.subscribed.has(hub)) return;
+    this.subscribed.add(hub);
+    hub.onMessage("catalogue.publish", (nodeId, json) => {
+      const r = catalogueSchema.safeParse(json);
+      if (r.success) this.published.set(nodeId, r.data);
+      else this.published.delete(nodeId);
+    });
   }
 
   private async askNode(
