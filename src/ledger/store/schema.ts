@@ -1,5 +1,9 @@
 // SQLite schema of ledger.md §11.1 and the trace index of §9. The four ledger tables refuse
 // UPDATE and DELETE by trigger; the index tables are derived data and may be rebuilt.
+// Two indexes of §11.1 are left out: nothing looks entries up by leaf hash or by type, and each
+// was one more B-tree written at random on every append (the audit recomputes every leaf hash,
+// so a UNIQUE constraint on it verifies nothing more). Shares are indexed by an 8-byte prefix,
+// not by all 128 bytes: the lookup compares the whole share on the few rows the prefix selects.
 const APPEND_ONLY = ["ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_anchors"];
 
 export const APPEND_ONLY_MESSAGE = "ledger is append-only";
@@ -12,7 +16,7 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
   type       TEXT    NOT NULL,
   body       BLOB    NOT NULL,
   prev_hash  BLOB    NOT NULL,
-  leaf_hash  BLOB    NOT NULL UNIQUE
+  leaf_hash  BLOB    NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ledger_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL,
   hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
@@ -22,7 +26,6 @@ CREATE TABLE IF NOT EXISTS ledger_anchors (id INTEGER PRIMARY KEY, tree_size INT
   root_hash BLOB NOT NULL, chain_id INTEGER NOT NULL, contract TEXT NOT NULL,
   tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, anchor_index INTEGER NOT NULL,
   created_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ledger_entries_type ON ledger_entries(type);
 CREATE TRIGGER IF NOT EXISTS ledger_entries_contiguous BEFORE INSERT ON ledger_entries
   WHEN NEW.idx <> (SELECT COALESCE(MAX(idx), -1) + 1 FROM ledger_entries)
   BEGIN SELECT RAISE(ABORT, '${CONTIGUOUS_MESSAGE}'); END;
@@ -46,7 +49,7 @@ CREATE TABLE IF NOT EXISTS ${s}idx_source_pixels (pixel_sha256 BLOB NOT NULL,
   entry_index INTEGER NOT NULL, PRIMARY KEY (pixel_sha256, entry_index)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ${s}idx_zw (entry_index INTEGER PRIMARY KEY, params_id TEXT NOT NULL,
   mask BLOB NOT NULL, share BLOB NOT NULL, fullbits BLOB);
-CREATE INDEX IF NOT EXISTS ${s}idx_zw_share ON ${prefix}idx_zw(share);
+CREATE INDEX IF NOT EXISTS ${s}idx_zw_share8 ON ${prefix}idx_zw(substr(share, 1, 8));
 CREATE TABLE IF NOT EXISTS ${s}idx_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 }

@@ -23,12 +23,16 @@ import type {
 
 export interface SqliteStoreOptions {
   synchronous?: "FULL" | "NORMAL";
-  /** Page cache in MiB (default 64): the hash-keyed indexes are written and read at random. */
+  /** Page cache in MiB (default 256): the hash-keyed indexes are written and read at random. */
   cacheMiB?: number;
+  /** WAL size that triggers a checkpoint, in MiB (default 40; SQLite's own is 1,000 pages). */
+  walCheckpointMiB?: number;
   readonly?: boolean;
 }
 
 type Db = Database.Database;
+
+const PAGE_SIZE = 16_384;
 type Row = Record<string, unknown>;
 
 const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
@@ -73,9 +77,16 @@ export class SqliteLedgerStore implements LedgerStore {
 
   static open(path: string, opts: SqliteStoreOptions = {}): SqliteLedgerStore {
     const db = new Database(path, { readonly: opts.readonly ?? false });
-    db.pragma(`cache_size = ${-1024 * (opts.cacheMiB ?? 64)}`);
+    db.pragma(`cache_size = ${-1024 * (opts.cacheMiB ?? 256)}`);
     if (!opts.readonly) {
+      // Only a new, empty file takes it. Entries average about 1 KB: 16 KiB pages hold ~14
+      // rows where 4 KiB pages held 3 and wasted a quarter of each page.
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma("journal_mode = WAL");
+      // Every batch dirties index pages at random; checkpointing less often writes a page
+      // dirtied by several batches to the database file once (about half the bytes written).
+      const pageSize = db.pragma("page_size", { simple: true }) as number;
+      db.pragma(`wal_autocheckpoint = ${Math.ceil(((opts.walCheckpointMiB ?? 40) * 2 ** 20) / pageSize)}`);
       db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
       db.exec(LEDGER_TABLES_SQL);
       db.exec(indexTablesSql("main", ""));
@@ -176,7 +187,7 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   findShare(share: Uint8Array): number[] {
-    return this.q.findShare.all(share) as number[];
+    return this.q.findShare.all({ share }) as number[];
   }
 
   zwCandidates(paramsId?: string): ZwIndexRow[] {
@@ -291,7 +302,9 @@ function prepare(db: Db) {
       )
       .pluck(),
     findShare: db
-      .prepare("SELECT entry_index FROM idx_zw WHERE share = ? ORDER BY entry_index")
+      .prepare(
+        "SELECT entry_index FROM idx_zw WHERE substr(share, 1, 8) = substr(@share, 1, 8) AND share = @share ORDER BY entry_index",
+      )
       .pluck(),
     zwAll: db.prepare("SELECT * FROM idx_zw ORDER BY entry_index"),
     zwByParams: db.prepare("SELECT * FROM idx_zw WHERE params_id = ? ORDER BY entry_index"),
