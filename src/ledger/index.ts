@@ -68,6 +68,9 @@ export { arraySubtree, consistencyProof, inclusionPath, merkleRoot } from "./mer
 export { rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./merkle/verify.ts";
 export { type ParallelVerifyOptions, verifyLogParallel } from "./store/parallel-audit.ts";
 export { mapSqliteError, SqliteLedgerStore, type SqliteStoreOptions } from "./store/sqlite.ts";
+export { isPostgresUrl, openLedgerStore } from "./store/open.ts";
+export { mapPgError, PostgresLedgerStore, type PostgresStoreOptions } from "./store/postgres.ts";
+export { PG_LEDGER_SQL, pgRevokeSql } from "./store/pg-schema.ts";
 export type {
   AnchorRow,
   CheckpointRow,

@@ -1,12 +1,19 @@
-// Opening a ledger file for tracing (CLI, demo): SQLite store, the epoch-1 checkpoint key and the
-// zero-watermark index filled with `fullbits` (ledger.md §9). Close both when done.
+// Opening a ledger for tracing (CLI, demo, server): a SQLite file or a `postgres://` URL, the
+// epoch-1 checkpoint key and the zero-watermark index filled with `fullbits` (ledger.md §9).
+// Close both when done.
 import type { MasterSecret } from "../crypto/index.ts";
-import { Ledger, type LedgerOptions, ledgerSigner, SqliteLedgerStore } from "../ledger/index.ts";
+import {
+  Ledger,
+  type LedgerOptions,
+  type LedgerStore,
+  ledgerSigner,
+  openLedgerStore,
+} from "../ledger/index.ts";
 import { zwFullbitsFor } from "./keys.ts";
 
 export interface OpenLedger {
   ledger: Ledger;
-  store: SqliteLedgerStore;
+  store: LedgerStore;
   close(): Promise<void>;
 }
 
@@ -15,7 +22,7 @@ export async function openLedgerFile(
   master: MasterSecret,
   opts: Partial<LedgerOptions> = {},
 ): Promise<OpenLedger> {
-  const store = SqliteLedgerStore.open(path);
+  const store = openLedgerStore(path);
   try {
     const ledger = await Ledger.open(store, ledgerSigner(master, 1), {
       deploymentId: master.deploymentId,

@@ -8,7 +8,9 @@ import {
   ledgerSigner,
   type NoteVerifierKey,
   parseVkey,
-  SqliteLedgerStore,
+  isPostgresUrl,
+  type LedgerStore,
+  openLedgerStore,
   toHex,
   verifyCheckpointNote,
   verifyLog,
@@ -23,13 +25,14 @@ const COMMON = {
   json: { type: "boolean" },
 } as const;
 
-function openStore(db: string | undefined, readonly: boolean): SqliteLedgerStore {
+function openStore(db: string | undefined, readonly: boolean): LedgerStore {
   if (!db) throw new UsageError("--db FILE is required");
+  if (isPostgresUrl(db)) return openLedgerStore(db);
   if (readonly && !existsSync(db))
     throw Object.assign(new LedgerError("LEDGER_NOT_FOUND", `no ledger database at ${db}`), {
       exitCode: EXIT.notFound,
     });
-  return SqliteLedgerStore.open(db, { readonly });
+  return openLedgerStore(db, { readonly });
 }
 
 async function openLedger(db: string | undefined, keyFile: string | undefined) {
@@ -78,7 +81,7 @@ async function verify(argv: string[]): Promise<number> {
     // --no-schema: integrity only (hashes, chain, nodes, roots, signatures), no per-entry schema.
     const schema = !values["no-schema"];
     const report =
-      workers === 0
+      workers === 0 || isPostgresUrl(values.db!)
         ? verifyLog(store, { trustedKeys: keys, external, schema })
         : await verifyLogParallel(values.db!, { trustedKeys: keys, external, workers, schema });
     const seconds = (performance.now() - t0) / 1000;
