@@ -5,6 +5,7 @@ import { Navigate, NavLink, Route, Routes, useLocation } from "react-router";
 import { hasRole, useAuth, type Role } from "./lib/auth.tsx";
 import { Loading } from "./components/Status.tsx";
 import { LoginPage } from "./pages/Login.tsx";
+import { ErrorBoundary } from "./components/ErrorBoundary.tsx";
 
 const AuditPage = lazy(() => import("./pages/dpo/Audit.tsx"));
 const LedgerPage = lazy(() => import("./pages/dpo/Ledger.tsx"));
@@ -33,6 +34,7 @@ const PAGES: PageDef[] = [
   { path: "/requests/new", label: "Request data", roles: ["data-scientist"], element: <NewRequestPage /> },
   { path: "/requests", label: "My requests", roles: ["data-scientist"], element: <RequestsPage /> },
   { path: "/requests/:id", roles: ["data-scientist"], element: <RequestDetailPage /> },
+  { path: "/viewer/local", label: "Viewer (local files)", roles: ["data-scientist"], element: <ViewerPage /> },
   { path: "/viewer/:grantId", roles: ["data-scientist"], element: <ViewerPage /> },
   { path: "/training", label: "Training", roles: ["data-scientist"], element: <TrainingPage /> },
   { path: "/training/:id", roles: ["data-scientist"], element: <TrainingSessionPage /> },
@@ -42,7 +44,7 @@ const PAGES: PageDef[] = [
   { path: "/alerts", label: "Alerts", roles: ["dpo", "consortium-admin"], element: <AlertsPage /> },
   { path: "/node", label: "Node status", roles: ["hospital-admin"], element: <NodeStatusPage /> },
   { path: "/catalogue", label: "Catalogue", roles: ["hospital-admin"], element: <CataloguePage /> },
-  { path: "/approvals", label: "Pending requests", roles: ["hospital-admin"], element: <ApprovalsPage /> },
+  { path: "/approvals", label: "Approvals and policy", roles: ["hospital-admin"], element: <ApprovalsPage /> },
   { path: "/users", label: "Users and roles", roles: ["consortium-admin"], element: <UsersPage /> },
   { path: "/nodes", label: "Nodes", roles: ["consortium-admin"], element: <NodesAdminPage /> },
 ];
@@ -75,6 +77,7 @@ export function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        <ErrorBoundary resetKey={location.pathname}>
         <Suspense fallback={<Loading what="page" />}>
           <Routes>
             <Route path="/login" element={<Navigate to={visible[0]?.path ?? "/"} replace />} />
@@ -85,6 +88,7 @@ export function App() {
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
+        </ErrorBoundary>
       </main>
     </>
   );

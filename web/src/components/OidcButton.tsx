@@ -67,7 +67,7 @@ export function OidcButton() {
   const [error, setError] = useState<unknown>();
 
   useEffect(() => {
-    api<{ oidc?: Partial<OidcConfig> | null }>("/api/auth/config")
+    api<{ oidc?: Partial<OidcConfig> | null }>("/api/web/config")
       .then((body) => {
         const oidc = body.oidc;
         if (oidc?.issuer && oidc.clientId) setConfig({ issuer: oidc.issuer, clientId: oidc.clientId, scope: oidc.scope });

@@ -55,7 +55,8 @@ function collectAnnotations(imageId: string): { regions: Region[]; measurements:
 }
 
 export default function ViewerPage() {
-  const { grantId = "" } = useParams();
+  // /viewer/local has no :grantId parameter: it opens files from this computer.
+  const { grantId = "local" } = useParams();
   const local = grantId === "local";
   const element = useRef<HTMLDivElement>(null);
   const viewer = useRef<StackViewer>(null);
