@@ -6,10 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OrthancSource } from "../../src/edge/sources/index.ts";
-import { sourceCases } from "./source-suite.ts";
-
-export const ORTHANC_BIN = "/usr/sbin/Orthanc";
-export const DICOMWEB_PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so";
+import { DICOMWEB_PLUGIN, ORTHANC_BIN, sourceCases } from "./source-suite.ts";
 
 const [fixtureDir, portArg] = process.argv.slice(2);
 const port = Number(portArg ?? 8042);

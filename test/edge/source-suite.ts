@@ -8,6 +8,9 @@ import type { DataSource } from "../../src/edge/sources/index.ts";
 import { decodePixels, pixelSha256, readDicom } from "../../src/imaging/index.ts";
 import { dataPath } from "../../src/util/data-path.ts";
 
+export const ORTHANC_BIN = "/usr/sbin/Orthanc";
+export const DICOMWEB_PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so";
+
 /** Six slices of the CT head series, two pydicom studies. */
 export const FIXTURE = [
   ...[1, 2, 3, 4, 5, 6].map((i) => `ct-head/slice-${String(i).padStart(3, "0")}.dcm`),

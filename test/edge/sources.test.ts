@@ -14,14 +14,20 @@ import {
   parseLabelsCsv,
   parseMultipart,
 } from "../../src/edge/sources/index.ts";
-import { DICOMWEB_PLUGIN, ORTHANC_BIN } from "./orthanc-child.ts";
-import { sourceCases, writeFixtureFolder } from "./source-suite.ts";
+import { DICOMWEB_PLUGIN, ORTHANC_BIN, sourceCases, writeFixtureFolder } from "./source-suite.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "medtrace-source-"));
 writeFixtureFolder(dir);
 
 describe("folder source", () => {
   for (const c of sourceCases) test(c.name, () => c.run(new FolderSource(dir)));
+
+  test("a DICOM attribute can supply labels too", async () => {
+    const studies = await new FolderSource(dir, { labelAttribute: "(0008,103E)" }).listStudies();
+    const ct = studies.find((s) => s.series[0].bodyPart === "HEAD");
+    assert.deepEqual(ct?.labels, ["Axial 1.5 mm", "ct, head", "head"]);
+    assert.throws(() => new FolderSource(dir, { labelAttribute: "SeriesDescription" }), /not a tag/);
+  });
 
   test("skips files that are not DICOM and lists broken ones", async () => {
     const own = mkdtempSync(join(tmpdir(), "medtrace-source-"));
@@ -107,6 +113,7 @@ describe("source specs, labels and multipart", () => {
     assert.deepEqual(m.get("1.2.3"), ["a, b", "c", "d"]);
     assert.throws(() => parseLabelsCsv("path,class\n1,2\n"), (e: unknown) => e instanceof EdgeError && e.code === "LABELS_CSV");
     assert.throws(() => parseLabelsCsv("key,labels\nonly-a-key\n"), /row 2/);
+    assert.throws(() => parseLabelsCsv(`key,labels\n1.2,${"x".repeat(65)}\n`), /longer than 64/);
     assert.deepEqual(parseLabelsCsv("file,label,split\na/b.dcm,pneumonia,train\n").get("a/b.dcm"), ["pneumonia"]);
   });
 

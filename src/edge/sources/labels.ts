@@ -5,6 +5,9 @@
 import { readFileSync } from "node:fs";
 import { EdgeError } from "../errors.ts";
 
+/** Catalogue labels are short terms (the server accepts at most 64 characters). */
+export const MAX_LABEL_LENGTH = 64;
+
 export interface LabelRules {
   /** key -> labels, from labels.csv. */
   byKey: Map<string, string[]>;
@@ -53,6 +56,10 @@ export function parseLabelsCsv(text: string, where = "labels.csv"): Map<string, 
       throw new EdgeError("LABELS_CSV", `${where}: row ${i + 2} needs a key and labels`);
     }
     const list = labels.split(";").map((l) => l.trim()).filter((l) => l !== "");
+    const long = list.find((l) => l.length > MAX_LABEL_LENGTH);
+    if (long !== undefined) {
+      throw new EdgeError("LABELS_CSV", `${where}: row ${i + 2}: label "${long.slice(0, 20)}…" is longer than ${MAX_LABEL_LENGTH} characters`);
+    }
     byKey.set(key, [...new Set([...(byKey.get(key) ?? []), ...list])]);
   }
   return byKey;
@@ -75,6 +82,6 @@ export function checkLabelAttribute(tag: string | undefined): string | undefined
 export function labelsOf(rules: LabelRules, keys: string[], attributeValue?: string): string[] {
   const out = new Set<string>();
   for (const k of keys) for (const l of rules.byKey.get(k) ?? []) out.add(l);
-  if (attributeValue !== undefined && attributeValue !== "") out.add(attributeValue);
+  if (attributeValue !== undefined && attributeValue !== "") out.add(attributeValue.slice(0, MAX_LABEL_LENGTH));
   return [...out].sort();
 }
