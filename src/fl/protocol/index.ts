@@ -27,4 +27,5 @@ export {
   type SessionStatus,
   type SessionStore,
 } from "./records.ts";
+export { encodeTask, FL_TASK, flTaskHandler, InlineBlobs, taskReplyFrames } from "./hub.ts";
 export { type NodeMessageType, type ServerTask, type TaskType, WIRE_STATUS, type WireError, WireRefusal } from "./wire.ts";

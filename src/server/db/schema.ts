@@ -4,6 +4,7 @@
 import type { Generated } from "kysely";
 import type { NodesTables } from "./migrations/002_nodes.ts";
 import type { DataAccessTables } from "./migrations/003_data_access.ts";
+import type { FlTables } from "./migrations/004_fl.ts";
 
 /** Migration 001 (core): accounts, audit trail, alerts, webhooks, traces. */
 export interface CoreTables {
@@ -69,4 +70,4 @@ export interface CoreTables {
   };
 }
 
-export type DbSchema = CoreTables & NodesTables & DataAccessTables;
+export type DbSchema = CoreTables & NodesTables & DataAccessTables & FlTables;

@@ -5,6 +5,7 @@ import type { Dialect } from "../index.ts";
 import * as core from "./001_core.ts";
 import * as nodes from "./002_nodes.ts";
 import * as dataAccess from "./003_data_access.ts";
+import * as fl from "./004_fl.ts";
 
 export interface ServerMigration {
   name: string;
@@ -15,4 +16,5 @@ export const migrations: ServerMigration[] = [
   { name: "001_core", up: core.up },
   { name: "002_nodes", up: nodes.up },
   { name: "003_data_access", up: dataAccess.up },
+  { name: "004_fl", up: fl.up },
 ];

@@ -1,0 +1,173 @@
+// Training sessions through the API server (issue 7): real server on 127.0.0.1 (SQLite), three
+// nodes enrolled with real certificates of the consortium CA, connected through the in-process
+// node hub to real participants. Input errors get clear 4xx answers.
+import assert from "node:assert/strict";
+import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { unzipSync } from "fflate";
+import { initBackend } from "../../src/fl/backend.ts";
+import { flTaskHandler, InlineBlobs, Participant } from "../../src/fl/protocol/index.ts";
+import type { Trainer } from "../../src/fl/trainer-pool.ts";
+import { InProcessHub } from "../../src/server/data-access/hub-inprocess.ts";
+import { serverFlSigningKey } from "../../src/server/nodes/keys.ts";
+import { createCa, createNodeKeyAndCsr, NodeRegistry } from "../../src/server/pki/index.ts";
+import { type RunningServer, startServer } from "../../src/server/start.ts";
+import { sessionRoutes } from "../../src/server/routes/sessions.ts";
+import { hospitals, type NodeSetup, sharedPool } from "../fl/protocol/harness.ts";
+import { TEST_MASTER } from "./api-helpers.ts";
+
+let server: RunningServer;
+let dir: string;
+let nodes: NodeSetup[];
+let pool: Trainer;
+let scientist: string;
+let other: string;
+const participants: Participant[] = [];
+
+async function call(method: string, path: string, token?: string, json?: unknown) {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json !== undefined ? { "content-type": "application/json" } : {}) },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  const buf = new Uint8Array(await res.arrayBuffer());
+  let body: any = null; // eslint-disable-line @typescript-eslint/no-explicit-any
+  try {
+    body = JSON.parse(Buffer.from(buf).toString());
+  } catch {
+    body = null;
+  }
+  return { status: res.status, body, bytes: buf, headers: res.headers };
+}
+
+before(async () => {
+  await initBackend("wasm");
+  dir = mkdtempSync(join(tmpdir(), "medtrace-fl-"));
+  server = await startServer({ host: "127.0.0.1", port: 0, dataDir: dir, master: TEST_MASTER }, { routes: [sessionRoutes] });
+  const token = async (name: string, roles: ("data-scientist" | "hospital-admin")[]) => {
+    const u = await server.ctx.users.create({ username: name, password: `pw-${name}-long-enough`, roles, mustChangePassword: false });
+    return (await server.ctx.tokens.issue({ sub: u.id, name, roles: u.roles })).token;
+  };
+  scientist = await token("ds", ["data-scientist"]);
+  other = await token("ds2", ["data-scientist"]);
+  // three hospitals enrolled the real way: one-time token, Ed25519 CSR, certificate of the CA
+  const ca = await createCa("test.medtrace");
+  const registry = new NodeRegistry(server.ctx.database.db);
+  const setups = hospitals(3, 150, "3");
+  nodes = [];
+  for (const s of setups) {
+    const { token: t } = await registry.createNode({ nodeId: s.nodeId, createdBy: "admin" });
+    const kc = await createNodeKeyAndCsr(s.nodeId);
+    await registry.enrol(ca, { nodeId: s.nodeId, token: t, csrPem: kc.csrPem });
+    const signKey = createPrivateKey(kc.keyPem);
+    nodes.push({ ...s, signKey, publicKey: createPublicKey(signKey), nodeSecret: randomBytes(32) });
+  }
+  const shared = await sharedPool({}, nodes);
+  pool = shared.pool;
+  const hub = new InProcessHub();
+  server.ctx.hub = hub;
+  const keys = new Map(nodes.map((n) => [n.nodeId, n.publicKey]));
+  for (const n of nodes) {
+    const blobs = new InlineBlobs();
+    const p = new Participant({
+      nodeId: n.nodeId,
+      signKey: n.signKey,
+      nodeSecret: n.nodeSecret,
+      serverKey: createPublicKey(serverFlSigningKey(TEST_MASTER)),
+      peerKey: (id) => keys.get(id),
+      datasets: [n.data],
+      approve: () => true,
+      fetchBlob: blobs.fetch,
+      makeTrainer: shared.makeTrainer(n.nodeId),
+    });
+    participants.push(p);
+    hub.connect(n.nodeId, flTaskHandler(p, blobs));
+  }
+});
+
+after(async () => {
+  for (const p of participants) await p.close();
+  await pool?.close();
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("bad session input gets a clear 4xx, never a 500", async () => {
+  const cases: [string, string, string | undefined, unknown, number][] = [
+    ["POST", "/api/sessions", scientist, { dataset: { tag: "pneumonia" }, epochs: 3 }, 400],
+    ["POST", "/api/sessions", scientist, { dataset: { tag: "pneumonia" }, strategy: { name: "krum" } }, 400],
+    ["POST", "/api/sessions", scientist, { dataset: { tag: "pneumonia" }, dp: { mode: "central", clipNorm: 1, noiseMultiplier: 1 } }, 400],
+    ["POST", "/api/sessions", scientist, [1, 2], 400],
+    ["POST", "/api/sessions", undefined, { dataset: { tag: "pneumonia" } }, 401],
+    ["GET", "/api/sessions/not-a-uuid", scientist, undefined, 400],
+    ["GET", "/api/sessions/00000000-0000-4000-8000-000000000000", scientist, undefined, 404],
+    ["POST", "/api/sessions/00000000-0000-4000-8000-000000000000/cancel", scientist, undefined, 404],
+    ["GET", "/api/sessions/00000000-0000-4000-8000-000000000000/model?format=pt", scientist, undefined, 400],
+  ];
+  for (const [method, path, token, json, status] of cases) {
+    const r = await call(method, path, token, json);
+    assert.equal(r.status, status, `${method} ${path} ${JSON.stringify(json)}: ${JSON.stringify(r.body)}`);
+    assert.equal(typeof r.body?.error, "string");
+    assert.equal(typeof r.body?.message, "string");
+  }
+  const v = await call("POST", "/api/sessions", scientist, { dataset: { tag: "pneumonia" }, bogus: true });
+  assert.match(v.body.message, /bogus/);
+});
+
+test("a session trains across three enrolled nodes, releases tfjs and ONNX, and records the release in the ledger", async () => {
+  const created = await call("POST", "/api/sessions", scientist, {
+    dataset: { tag: "pneumonia", minExamples: 10 },
+    rounds: 2,
+    optimizer: { learningRate: 2e-3 },
+    seed: "21",
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.id as string;
+  assert.match(created.body.planHash, /^[0-9a-f]{64}$/);
+  assert.deepEqual(created.body.warnings, []);
+  assert.equal((await call("GET", `/api/sessions/${id}`, other)).status, 403, "another data scientist cannot see it");
+  assert.equal((await call("GET", `/api/sessions/${id}/model`, scientist)).status, 409, "no model before the first round");
+  // SSE: the stream opens with a snapshot of the session
+  const ac = new AbortController();
+  const sse = await fetch(`${server.url}/api/sessions/${id}/events`, { headers: { authorization: `Bearer ${scientist}` }, signal: ac.signal });
+  assert.equal(sse.headers.get("content-type"), "text/event-stream; charset=utf-8");
+  const reader = sse.body!.getReader();
+  const first = Buffer.from((await reader.read()).value ?? []).toString();
+  assert.match(first, /^event: snapshot\ndata: \{/);
+  ac.abort();
+  let v: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (let i = 0; i < 600; i++) {
+    v = (await call("GET", `/api/sessions/${id}`, scientist)).body;
+    if (["completed", "failed", "cancelled"].includes(v.state) && v.finalEval) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(v.state, "completed", JSON.stringify(v));
+  assert.equal(v.history.length, 2);
+  for (const h of v.history) assert.equal(h.metrics.participants.length, 3);
+  const tfjs = await call("GET", `/api/sessions/${id}/model?format=tfjs`, scientist);
+  assert.equal(tfjs.status, 200);
+  const files = unzipSync(tfjs.bytes);
+  const modelJson = JSON.parse(Buffer.from(files["model.json"]).toString());
+  assert.equal(modelJson.userDefinedMetadata.medtrace.modelHash, v.modelHash);
+  const onnx = await call("GET", `/api/sessions/${id}/model?format=onnx`, scientist);
+  assert.equal(onnx.status, 200);
+  assert.ok(onnx.bytes.length > 1000);
+  assert.equal((await call("POST", `/api/sessions/${id}/cancel`, scientist)).body.state, "completed", "cancelling a finished session changes nothing");
+  const released = [];
+  for (let i = 0; i < 50 && released.length === 0; i++) {
+    const size = server.ctx.ledger.size;
+    for (let k = 0; k < size; k++) {
+      const e = server.ctx.ledger.entry(k).entry;
+      if (e.type === "model.released") released.push(e);
+    }
+    if (released.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(released.length, 1);
+  const body = released[0].body as { sessionId: string; modelSha256: { tfjs: string }; hospitals: string[] };
+  assert.equal(body.sessionId, id);
+  assert.equal(body.modelSha256.tfjs, v.modelHash);
+  assert.deepEqual(body.hospitals, nodes.map((n) => n.nodeId));
+});
