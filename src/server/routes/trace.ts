@@ -77,8 +77,9 @@ async function suspectFile(request: FastifyRequest): Promise<Uint8Array> {
   if (!request.isMultipart()) throw new HttpError(415, "unsupported-media-type", "send the suspect file as multipart/form-data, field 'file'");
   const part = await request.file();
   if (!part) throw badRequest("no file part in the upload (field 'file')");
-  if (part.fieldname !== "file") throw badRequest(`unexpected field '${part.fieldname}'; the suspect goes in field 'file'`);
+  // Read the part before answering: an unread upload stalls the connection (keep-alive).
   const bytes = await part.toBuffer(); // throws 413 past config.uploadLimit
+  if (part.fieldname !== "file") throw badRequest(`unexpected field '${part.fieldname}'; the suspect goes in field 'file'`);
   if (bytes.length === 0) throw badRequest("the uploaded file is empty");
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
