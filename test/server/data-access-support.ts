@@ -29,8 +29,8 @@ export interface Env {
   close(): Promise<void>;
 }
 
-/** Nodes: id -> CT slice numbers of /work/shared/data/ct-head that the node holds. */
-export async function startEnv(backend: Backend, nodes: Record<string, number[]>): Promise<Env> {
+/** Nodes: id -> CT slice numbers of /work/shared/data/ct-head that the node holds; `requireApproval` lists nodes whose admin approves each request. */
+export async function startEnv(backend: Backend, nodes: Record<string, number[]>, opts: { requireApproval?: string[] } = {}): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), "medtrace-da-"));
   const pg = backend === "postgres" ? await startPostgres() : null;
   const server = await startServer({ host: "127.0.0.1", port: 0, dataDir: join(dir, "server"), master: MASTER, ...(pg ? { dbUrl: pg.url } : {}) });
@@ -49,7 +49,7 @@ export async function startEnv(backend: Backend, nodes: Record<string, number[]>
       nodeId,
       dir: join(dir, nodeId, "state"),
       source: new FolderSource(data),
-      policy: { ...DEFAULT_POLICY, allowedPurposes: ["research"] },
+      policy: { ...DEFAULT_POLICY, allowedPurposes: ["research"], requireApproval: opts.requireApproval?.includes(nodeId) ?? false },
       keys: { deid: new Uint8Array(32).fill(nodeId.charCodeAt(nodeId.length - 1)), catalogue: new Uint8Array(32).fill(7) },
     });
     publishers.set(nodeId, hub.connect(nodeId, handler.handle));

@@ -17,6 +17,8 @@ export interface NodeOutcome {
   status: NodeStatus | "pending";
   reason?: string;
   instances: number;
+  /** maxInstances sent to the node: an approved request is re-sent unchanged (the node checks its digest). */
+  asked?: number;
 }
 
 export class DataAccessRepository {

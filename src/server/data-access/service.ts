@@ -4,6 +4,7 @@
 // registration, reversible mark with a fresh token, `image.shared` ledger entry under the
 // requester's pseudonym) and stored under a time-limited grant.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
 import { ImagingError } from "../../imaging/index.ts";
 import { issueCopy, TracingError, userPseudonym } from "../../tracing/index.ts";
 import type { ServerContext } from "../context.ts";
@@ -89,7 +90,9 @@ export class DataAccess {
       await this.repo.updateRequest(id, { status: "failed", error: (err as Error).message ?? String(err) }).catch(() => undefined);
     });
     this.running.set(id, run);
-    void run.finally(() => this.running.delete(id));
+    void run.finally(() => {
+      if (this.running.get(id) === run) this.running.delete(id);
+    });
     return id;
   }
 
@@ -124,25 +127,68 @@ export class DataAccess {
       await save();
     }
 
-    const issued = outcomes.reduce((s, o) => s + (o.status === "ok" ? o.instances : 0), 0);
+    await this.finish({ requestId, userId, grantId, grantExists: false, outcomes });
+  }
+
+  /** Creates the grant once it holds a copy, and records where the request stands. */
+  private async finish(r: { requestId: string; userId: string; grantId: string; grantExists: boolean; outcomes: NodeOutcome[] }): Promise<void> {
+    const issued = r.outcomes.reduce((s, o) => s + (o.status === "ok" ? o.instances : 0), 0);
+    const status = r.outcomes.some((o) => o.status === "pending-approval") ? "waiting-approval" : "done";
+    const nodes = JSON.stringify(r.outcomes);
+    if (r.grantExists) return this.repo.updateRequest(r.requestId, { status, nodes });
     if (issued === 0) {
-      await this.files.remove(grantId);
-      await this.repo.updateRequest(requestId, { status: "done", nodes: JSON.stringify(outcomes) });
-      return;
+      await this.files.remove(r.grantId);
+      return this.repo.updateRequest(r.requestId, { status, nodes });
     }
     const now = new Date();
     await this.repo.insertGrant({
-      id: grantId,
-      request_id: requestId,
-      user_id: userId,
+      id: r.grantId,
+      request_id: r.requestId,
+      user_id: r.userId,
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + this.options.grantTtlSeconds * 1000).toISOString(),
       revoked_at: null,
       revoked_by: null,
       access_token_sha256: null,
     });
-    await this.repo.updateRequest(requestId, { status: "done", grant_id: grantId, nodes: JSON.stringify(outcomes) });
-    await this.ctx.audit.record({ action: "grant.create", outcome: "success", actor: { userId }, entity: { type: "grant", id: grantId }, detail: { requestId, instances: issued } });
+    await this.repo.updateRequest(r.requestId, { status, grant_id: r.grantId, nodes });
+    await this.ctx.audit.record({ action: "grant.create", outcome: "success", actor: { userId: r.userId }, entity: { type: "grant", id: r.grantId }, detail: { requestId: r.requestId, instances: issued } });
+  }
+
+  /**
+   * A hospital admin decided on a request that waited for approval (`data.approval` from the
+   * node): approved, the same request is sent again and its copies join the grant; denied, the
+   * node's outcome becomes refused.
+   */
+  private onApproval(nodeId: string, json: unknown): void {
+    const parsed = approvalSchema.safeParse(json);
+    if (!parsed.success) return;
+    const { requestId, status } = parsed.data;
+    const prior = this.running.get(requestId);
+    const run = (async () => {
+      await prior;
+      const row = await this.repo.request(requestId);
+      const outcomes = row ? (JSON.parse(row.nodes) as NodeOutcome[]) : [];
+      const outcome = outcomes.find((o) => o.nodeId === nodeId && o.status === "pending-approval");
+      if (!row || !outcome || !this.ctx.hub) return;
+      const grantId = row.grant_id ?? randomUUID();
+      if (status === "denied") Object.assign(outcome, { status: "refused", reason: "declined by the hospital admin" });
+      else {
+        const input: RequestInput = { query: JSON.parse(row.query) as DataQuery, purpose: row.purpose, maxInstances: row.max_instances };
+        const got = await this.askNode(this.ctx.hub, outcome, { requestId, userId: row.user_id, input, remaining: outcome.asked ?? row.max_instances });
+        if (got) {
+          const issuedBefore = outcomes.reduce((s, o) => s + (o.status === "ok" ? o.instances : 0), 0);
+          const cap = Math.max(0, row.max_instances - issuedBefore);
+          const capped = { reply: { ...got.reply, instances: got.reply.instances.slice(0, cap) }, blobs: got.blobs.slice(0, cap) };
+          await this.issueAll(outcome, capped, { requestId, grantId, userId: row.user_id, seriesOfCopy: new Map() });
+        }
+      }
+      await this.finish({ requestId, userId: row.user_id, grantId, grantExists: row.grant_id !== null, outcomes });
+    })().catch(() => undefined);
+    this.running.set(requestId, run);
+    void run.finally(() => {
+      if (this.running.get(requestId) === run) this.running.delete(requestId);
+    });
   }
 
   /** Connected nodes whose catalogue holds at least one entry matching the query. */
@@ -175,6 +221,7 @@ export class DataAccess {
       if (r.success) this.published.set(nodeId, r.data);
       else this.published.delete(nodeId);
     });
+    hub.onMessage("data.approval", (nodeId, json) => this.onApproval(nodeId, json));
   }
 
   private async askNode(
@@ -189,6 +236,7 @@ export class DataAccess {
       maxInstances: r.remaining,
       requester: userPseudonym(this.ctx.master, r.userId),
     };
+    outcome.asked = r.remaining;
     try {
       const answer = await hub.call(outcome.nodeId, "data.request", body, { timeoutMs: this.options.requestTimeoutMs });
       const reply = dataReplySchema.parse(answer.json);
@@ -282,6 +330,8 @@ export class DataAccess {
     return done;
   }
 }
+
+const approvalSchema = z.object({ requestId: z.string().uuid(), status: z.enum(["approved", "denied"]) });
 
 const sha256Hex = (s: string) => createHash("sha256").update(s).digest("hex");
 

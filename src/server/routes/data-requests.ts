@@ -28,6 +28,8 @@ const list = routeInput({ query: z.strictObject({ limit: queryInt(1, 500).defaul
 
 export function dataRequestRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const service = dataAccessOf(ctx);
+  // Catalogues and approval decisions that nodes publish are taken from the start, not only once a request ran.
+  if (ctx.hub) service.subscribe(ctx.hub);
 
   app.post("/api/data-requests", { preHandler: requireRole("data-scientist"), config: { audit: "data-request.create" }, schema: create.schema }, async (request, reply) => {
     const { body } = create.parse(request);
