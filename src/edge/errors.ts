@@ -6,6 +6,7 @@ export type EdgeErrorCode =
   | "EDGE_UNKNOWN_TASK"
   | "EDGE_CONFIG"
   | "EDGE_NOT_FOUND"
+  | "EDGE_SOURCE_FAILED"
   | "SOURCE_SPEC"
   | "SOURCE_NOT_FOUND"
   | "SOURCE_UNAVAILABLE"

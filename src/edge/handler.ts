@@ -36,6 +36,8 @@ export interface HandlerContext {
   source: DataSource;
   policy: EdgePolicy;
   keys: EdgeKeys;
+  /** Where failures are logged in full on the node (default: stderr). */
+  log?: (line: string) => void;
 }
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -129,8 +131,26 @@ export class EdgeHandler {
     this.releasedFile = join(ctx.dir, "released.jsonl");
   }
 
-  /** The contract's TaskHandler, bound. */
+  /**
+   * The contract's TaskHandler, bound. Errors about the task itself go back as they are; any other
+   * failure (a PACS error naming a study UID, a file path) is logged here and replaced by a
+   * message that carries nothing from the hospital's data.
+   */
   readonly handle: TaskHandler = async (task) => {
+    try {
+      return await this.dispatch(task);
+    } catch (err) {
+      if (err instanceof EdgeError && (err.code === "EDGE_BAD_TASK" || err.code === "EDGE_UNKNOWN_TASK")) throw err;
+      const code = (err as { code?: unknown }).code;
+      (this.ctx.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`${task?.type} failed: ${(err as Error).stack ?? String(err)}`);
+      throw new EdgeError(
+        "EDGE_SOURCE_FAILED",
+        `the node could not answer ${String(task?.type).slice(0, 64)}${typeof code === "string" ? ` (${code})` : ""}; details are in the node's log`,
+      );
+    }
+  };
+
+  private async dispatch(task: EdgeTask): Promise<EdgeTaskResult> {
     if (!task || typeof task.type !== "string") throw new EdgeError("EDGE_BAD_TASK", "a task needs a type");
     switch (task.type) {
       case "catalogue.get":
@@ -144,7 +164,7 @@ export class EdgeHandler {
       default:
         throw new EdgeError("EDGE_UNKNOWN_TASK", `this node does not handle task type "${task.type.slice(0, 64)}"`);
     }
-  };
+  }
 
   async catalogue(): Promise<CatalogueEntry[]> {
     return buildCatalogue(this.ctx.nodeId, this.ctx.keys.catalogue, await this.ctx.source.listStudies());

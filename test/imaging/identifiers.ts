@@ -99,3 +99,13 @@ export function identifierStrings(image: DicomImage): Set<string> {
   const descriptive = [...found.descriptive];
   return new Set([...found.identifying].filter((s) => !descriptive.some((d) => d.includes(s))));
 }
+
+/**
+ * `text` with every keyed value medtrace writes (2.25 UIDs from HMAC, "sk:" study keys, "MT-"
+ * patient pseudonyms) masked, unless it equals an identifier: those are random digits and hex
+ * derived from a key, and a 6-digit time such as "185059" turns up in them by chance (about 1 in
+ * 20 runs with fresh keys), which is not a leak.
+ */
+export function maskKeyedValues(text: string, identifiers: Set<string>): string {
+  return text.replace(/2\.25\.\d{1,39}|sk:[0-9a-f]{32}|MT-[0-9A-F]{20}/g, (m) => (identifiers.has(m) ? m : "#".repeat(m.length)));
+}
