@@ -18,6 +18,7 @@ import { dicomwebRoutes } from "./routes/dicomweb.ts";
 import { grantRoutes } from "./routes/grants.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { ledgerRoutes } from "./routes/ledger.ts";
+import { nodeRoutes } from "./routes/nodes.ts";
 import { traceRoutes } from "./routes/trace.ts";
 import { userRoutes } from "./routes/users.ts";
 import { webRoutes } from "./routes/web.ts";
@@ -26,7 +27,7 @@ import { webRoutes } from "./routes/web.ts";
 export type RoutePlugin = (app: FastifyInstance, ctx: ServerContext) => Promise<void> | void;
 
 // One line per concern (helpers C and D add theirs here).
-const ROUTES: RoutePlugin[] = [healthRoutes, authRoutes, userRoutes, auditRoutes, alertRoutes, ledgerRoutes, traceRoutes, dataRequestRoutes, grantRoutes, dicomwebRoutes, webRoutes];
+const ROUTES: RoutePlugin[] = [healthRoutes, authRoutes, userRoutes, auditRoutes, alertRoutes, ledgerRoutes, traceRoutes, dataRequestRoutes, grantRoutes, dicomwebRoutes, webRoutes, nodeRoutes];
 
 export interface BuildOptions {
   /** Serve HTTPS with this key pair (PEM); without it, plain HTTP (the CLI allows that on loopback only). */
@@ -135,6 +136,12 @@ function errorHandler(err: FastifyError | HttpError | Error, request: FastifyReq
   const status = (err as FastifyError).statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
     void reply.code(status).send({ error: clientErrorCode(status), message: err.message });
+    return;
+  }
+  // PostgreSQL class 22 (data exception: NUL in text, bad encoding, out of range) is bad input.
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code)) {
+    void reply.code(400).send({ error: "bad-request", message: `a value in the request cannot be stored: ${err.message}` });
     return;
   }
   request.log.error({ err }, "unexpected error");

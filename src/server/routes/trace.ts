@@ -75,13 +75,25 @@ async function traceOrUnprocessable(ctx: ServerContext, bytes: Uint8Array, reque
 
 async function suspectFile(request: FastifyRequest): Promise<Uint8Array> {
   if (!request.isMultipart()) throw new HttpError(415, "unsupported-media-type", "send the suspect file as multipart/form-data, field 'file'");
-  const part = await request.file();
-  if (!part) throw badRequest("no file part in the upload (field 'file')");
-  // Read the part before answering: an unread upload stalls the connection (keep-alive).
-  const bytes = await part.toBuffer(); // throws 413 past config.uploadLimit
+  const { part, bytes } = await readFirstFile(request);
   if (part.fieldname !== "file") throw badRequest(`unexpected field '${part.fieldname}'; the suspect goes in field 'file'`);
   if (bytes.length === 0) throw badRequest("the uploaded file is empty");
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** The first file part, read whole; a broken multipart body is the sender's fault (400). */
+async function readFirstFile(request: FastifyRequest) {
+  try {
+    const part = await request.file();
+    if (!part) throw badRequest("no file part in the upload (field 'file')");
+    // Read the part before answering: an unread upload stalls the connection (keep-alive).
+    const bytes = await part.toBuffer(); // 413 past config.uploadLimit
+    return { part, bytes };
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (err instanceof HttpError || (typeof status === "number" && status < 500)) throw err;
+    throw badRequest(`malformed multipart body: ${(err as Error).message}`);
+  }
 }
 
 async function answerOf(ctx: ServerContext, result: TraceResult): Promise<TraceAnswer> {
