@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { type BuildOptions, buildApp } from "./app.ts";
 import { isLoopback, type ServerConfigInput } from "./config.ts";
 import { createServerContext, type ServerContext } from "./context.ts";
+import { startNodeHub } from "./nodes/start.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -32,6 +33,7 @@ export async function startServer(input: ServerConfigInput, opts: Omit<BuildOpti
   const { ctx, firstAdmin } = await createServerContext(input);
   let app: FastifyInstance | undefined;
   try {
+    if (input.nodePort !== undefined) ctx.hub = await startNodeHub(ctx); // node port only when asked: tests run many servers
     app = await buildApp(ctx, { ...opts, ...(https ? { https } : {}) });
     await app.listen({ host: ctx.config.host, port: ctx.config.port });
   } catch (err) {

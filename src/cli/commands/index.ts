@@ -17,6 +17,7 @@ export const commands: CommandEntry[] = [
   { name: "trace", load: async () => (await import("./tracing.ts")).traceCommand },
   { name: "evidence", load: async () => (await import("./tracing.ts")).evidenceCommand },
   { name: "fl", load: async () => (await import("./fl.ts")).flCommand },
+  { name: "ca", load: async () => (await import("./ca.ts")).caCommand },
   { name: "node", load: async () => (await import("./node.ts")).nodeCommand },
   { name: "server", load: async () => (await import("./server.ts")).serverCommand },
 ];

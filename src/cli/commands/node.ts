@@ -1,5 +1,6 @@
 import { loadNodeConfig } from "../../edge/config.ts";
 import { EXIT, output, parse, UsageError } from "../args.ts";
+import { NODE_PKI_USAGE } from "./node-pki-usage.ts";
 import type { Command } from "./types.ts";
 
 /** `medtrace node run`: the edge agent until SIGINT/SIGTERM. */
@@ -62,6 +63,7 @@ export const NODE_SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number
   approvals: (argv) => approvals("approvals", argv),
   approve: (argv) => approvals("approve", argv),
   deny: (argv) => approvals("deny", argv),
+  ...Object.fromEntries(["enrol", "add", "revoke"].map((sub) => [sub, async (argv: string[]) => (await import("./node-pki.ts")).NODE_PKI[sub](argv)])),
 };
 
 export const nodeCommand: Command = {
@@ -71,6 +73,7 @@ export const nodeCommand: Command = {
     "                                             run the edge agent (dials out to the server)",
     "node approvals --dir NODE_DIR [--json]        data requests awaiting the hospital admin",
     "node approve|deny REQUEST_ID --dir NODE_DIR [--by NAME]   decide a pending request",
+    ...NODE_PKI_USAGE,
   ],
   async run(argv) {
     const [sub, ...rest] = argv;

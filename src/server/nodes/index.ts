@@ -9,3 +9,4 @@ export {
 } from "./port.ts";
 export { ALERT_THRESHOLD, ALERT_WINDOW_MS, type AlertSink, type AuditSink } from "./security.ts";
 export { type Task } from "./wire.ts";
+export { startNodeHub } from "./start.ts";

@@ -52,7 +52,7 @@ export function hasExtendedKeyUsage(cert: X509Certificate, oid: string): boolean
 
 /** "sha256:<hex>" of the DER SubjectPublicKeyInfo. */
 export function keyFingerprint(key: KeyObject | X509Certificate): string {
-  const pub = "publicKey" in key ? key.publicKey : createPublicKey(key);
+  const pub = "publicKey" in key ? key.publicKey : key.type === "public" ? key : createPublicKey(key);
   const spki = pub.export({ format: "der", type: "spki" });
   return `sha256:${createHash("sha256").update(spki).digest("hex")}`;
 }
