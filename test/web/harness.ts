@@ -82,11 +82,11 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
   };
 }
 
-export async function login(page: Page, base: string, username: string): Promise<void> {
+export async function login(page: Page, base: string, username: string, password = PASSWORD): Promise<void> {
   await page.goto(`${base}/`);
   await page.waitForURL(/\/login/);
   await page.getByLabel("User name").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }

@@ -2,7 +2,7 @@
 // turns them into cornerstone `wadors:` image ids, registering each instance's metadata with the
 // loader so it need not ask again.
 import { api } from "./api.ts";
-import { wadors } from "./cornerstone.ts";
+import { initCornerstone, wadors } from "./cornerstone.ts";
 
 type DicomJson = Record<string, { vr: string; Value?: unknown[] }>;
 
@@ -27,6 +27,8 @@ export function grantBase(grantId: string): string {
 }
 
 export async function loadGrantImages(grantId: string): Promise<GrantImage[]> {
+  // The loader's initialisation empties its metadata store: it must come before we fill it.
+  await initCornerstone();
   const base = grantBase(grantId);
   const studies = await api<DicomJson[]>(`${base}/studies`);
   const images: GrantImage[] = [];

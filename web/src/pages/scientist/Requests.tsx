@@ -9,7 +9,7 @@ interface RequestRow {
   status: string;
   purpose?: string;
   createdAt?: string;
-  grant?: { id: string; expiresAt?: string } | null;
+  grantId?: string | null;
 }
 
 export default function RequestsPage() {
@@ -29,7 +29,7 @@ export default function RequestsPage() {
               { key: "createdAt", header: "Sent", render: (r) => formatTime(r.createdAt) },
               { key: "status", header: "Status", render: (r) => <span className={`badge ${r.status}`}>{r.status}</span> },
               { key: "purpose", header: "Purpose" },
-              { key: "grant", header: "Grant expires", render: (r) => formatTime(r.grant?.expiresAt) },
+              { key: "grantId", header: "Grant", render: (r) => (r.grantId ? <code>{r.grantId.slice(0, 8)}</code> : "—") },
             ]}
           />
         )}

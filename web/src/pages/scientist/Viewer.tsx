@@ -146,7 +146,7 @@ export default function ViewerPage() {
     }
     try {
       const saved = await api<{ id?: string }>(`/api/grants/${encodeURIComponent(grantId)}/annotations`, {
-        json: { sopInstanceUid: current.sopInstanceUid, frame: current.frame, labels, regions, measurements },
+        json: { sopInstanceUid: current.sopInstanceUid, labels, regions, measurements },
       });
       setNotice(`Annotation saved${saved?.id ? ` (${saved.id})` : ""} and sent to the hospital that holds this image.`);
     } catch (err) {
