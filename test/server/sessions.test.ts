@@ -26,6 +26,24 @@ let pool: Trainer;
 let scientist: string;
 let other: string;
 const participants: Participant[] = [];
+const handlers = new Map<string, ReturnType<typeof flTaskHandler>>();
+
+async function startWithHub(): Promise<void> {
+  server = await startServer({ host: "127.0.0.1", port: 0, dataDir: dir, master: TEST_MASTER }, { routes: [sessionRoutes] });
+  const hub = new InProcessHub();
+  server.ctx.hub = hub;
+  for (const [nodeId, h] of handlers) hub.connect(nodeId, h);
+}
+
+async function waitFor(id: string, done: (v: any) => boolean): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  let v: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (let i = 0; i < 1200; i++) {
+    v = (await call("GET", `/api/sessions/${id}`, scientist)).body;
+    if (done(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return v;
+}
 
 async function call(method: string, path: string, token?: string, json?: unknown) {
   const res = await fetch(server.url + path, {
@@ -84,7 +102,8 @@ before(async () => {
       makeTrainer: shared.makeTrainer(n.nodeId),
     });
     participants.push(p);
-    hub.connect(n.nodeId, flTaskHandler(p, blobs));
+    handlers.set(n.nodeId, flTaskHandler(p, blobs));
+    hub.connect(n.nodeId, handlers.get(n.nodeId)!);
   }
 });
 
@@ -170,4 +189,23 @@ test("a session trains across three enrolled nodes, releases tfjs and ONNX, and 
   assert.equal(body.sessionId, id);
   assert.equal(body.modelSha256.tfjs, v.modelHash);
   assert.deepEqual(body.hospitals, nodes.map((n) => n.nodeId));
+});
+
+test("the server restarted mid-session restores the session from its records and finishes it", async () => {
+  const created = await call("POST", "/api/sessions", scientist, {
+    dataset: { tag: "pneumonia", minExamples: 10 },
+    rounds: 3,
+    seed: "22",
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.id as string;
+  const mid = await waitFor(id, (x) => x.history.length >= 1 || ["failed", "cancelled"].includes(x.state));
+  assert.equal(mid.history.length, 1, JSON.stringify(mid));
+  await server.close();
+  await startWithHub();
+  const v = await waitFor(id, (x) => ["completed", "failed", "cancelled"].includes(x.state));
+  assert.equal(v.state, "completed", JSON.stringify(v));
+  assert.deepEqual(v.history.map((h: { round: number }) => h.round), [1, 2, 3]);
+  assert.equal(v.history[0].modelHash, mid.history[0].modelHash, "the checkpoint before the restart is kept");
+  for (const h of v.history) assert.equal(h.metrics.participants.length, 3);
 });

@@ -39,6 +39,7 @@ export class FlSessions {
   private readonly store: DbSessionStore;
   private nodeKeys = new Map<string, KeyObject>();
   private timer?: NodeJS.Timeout;
+  private keyTimer?: NodeJS.Timeout;
   private readonly serverKey: KeyObject;
 
   constructor(
@@ -53,6 +54,7 @@ export class FlSessions {
   async init(): Promise<void> {
     const rows = await this.ctx.database.db.selectFrom("fl_sessions").selectAll().execute();
     const open = rows.filter((r) => !TERMINAL.has(r.state));
+    await this.loadNodeKeys();
     if (open.length) await this.ready();
     for (const r of open) {
       const { coordinator, step } = await Coordinator.restore(this.store, r.id, this.deps(), Date.now());
@@ -61,6 +63,9 @@ export class FlSessions {
     }
     this.timer = setInterval(() => this.tickAll(), this.opts.tickMs ?? 1000);
     this.timer.unref();
+    // enrolments and revocations reach running sessions within this period
+    this.keyTimer = setInterval(() => void this.loadNodeKeys().catch(() => {}), 30_000);
+    this.keyTimer.unref();
   }
 
   async create(userId: string, input: unknown): Promise<{ id: string; planHash: string; seed: string; state: string; warnings: string[] }> {
@@ -149,7 +154,8 @@ export class FlSessions {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    clearInterval(this.timer);
+    clearInterval(this.keyTimer);
     await Promise.allSettled([...this.live.values()].map((l) => l.queue));
   }
 
@@ -272,7 +278,21 @@ export class FlSessions {
     await this.ctx.ledger.appendOne(entry);
   }
 
+  /** The clock, and presence: after a restart a new attempt starts once every selected node is back (§1.8). */
   private tickAll(): void {
-    for (const [id, l] of this.live) if (!TERMINAL.has(l.c.status)) void this.transition(id, () => l.c.tick(Date.now())).catch(() => {});
+    const connected = (this.ctx.hub?.connectedNodes() ?? []).map((n) => n.nodeId);
+    for (const [id, l] of this.live) {
+      if (TERMINAL.has(l.c.status)) continue;
+      void this.transition(id, () => {
+        const now = Date.now();
+        const steps = [...connected.map((n) => l.c.nodeConnected(n, now)), l.c.tick(now)];
+        return {
+          records: steps.flatMap((s) => s.records),
+          blobs: steps.flatMap((s) => s.blobs),
+          tasks: steps.flatMap((s) => s.tasks),
+          events: steps.flatMap((s) => s.events),
+        };
+      }).catch(() => {});
+    }
   }
 }
