@@ -1,7 +1,5 @@
 // `medtrace server`: the central API server (issue 6). Runs until SIGINT or SIGTERM.
-import { redactUrl } from "../../server/db/index.ts";
-import type { OidcConfig } from "../../server/config.ts";
-import { startServer } from "../../server/start.ts";
+import { isLoopback, type OidcConfig } from "../../server/config.ts";
 import { EXIT, output, parse, UsageError } from "../args.ts";
 import type { Command } from "./types.ts";
 
@@ -32,6 +30,12 @@ export const serverCommand: Command = {
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError("--port must be 0..65535");
     if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) throw new UsageError("--tls-cert and --tls-key go together");
+    const host = values.host ?? "127.0.0.1";
+    if (!values["tls-cert"] && !isLoopback(host))
+      throw new UsageError(`refusing plain HTTP on ${host}: give --tls-cert and --tls-key, or bind a loopback address`);
+    // Loaded only once the arguments are known good: the server pulls in every route's dependencies.
+    const { startServer } = await import("../../server/start.ts");
+    const { redactUrl } = await import("../../server/db/index.ts");
     const running = await startServer({
       host: values.host,
       port,
@@ -41,9 +45,6 @@ export const serverCommand: Command = {
       consortiumId: values.consortium,
       tls: values["tls-cert"] ? { certFile: values["tls-cert"], keyFile: values["tls-key"]! } : undefined,
       oidc: oidcOf(values),
-    }).catch((err: Error & { code?: string }) => {
-      if (err.code === "SERVER_PLAIN_HTTP") throw new UsageError(err.message);
-      throw err;
     });
     const { ctx, url, firstAdmin } = running;
     output(values.json ?? false).result(
