@@ -130,9 +130,9 @@ test("bad --token / --epoch are usage errors; restoring an unmarked image exits 
   assert.equal(decoded.json().planes[0].epoch, 1);
 });
 
-test("demo runs the watermark and tracing stories end to end", () => {
+test("demo watermark runs the watermark and tracing stories end to end", () => {
   const out = mkdtempSync(join(tmpdir(), "medtrace-demo-"));
-  const r = medtrace("demo", "--out", out, "--json");
+  const r = medtrace("demo", "watermark", "--out", out, "--json");
   assert.equal(r.code, 0, r.stderr);
   const j = r.json();
   assert.equal(j.ok, true);
