@@ -26,7 +26,8 @@ export interface ChunkCheck {
   first: { index: unknown; prevHash: unknown; prevColumn: string; time: string | null } | null;
   /** Time of the last row whose time was in order, or null. */
   lastTime: string | null;
-  logKeys: { name: string; publicKey: string }[];
+  /** Checkpoint keys announced by genesis and key.epoch entries, with the announcing index. */
+  logKeys: { name: string; publicKey: string; index: number }[];
 }
 
 export interface ChunkOptions {
@@ -92,7 +93,7 @@ export function checkChunk(rows: readonly StoredRow[], opts: ChunkOptions = {}):
       if (value.type === "log.genesis" || value.type === "key.epoch") {
         const lk = (value.body as { logKey?: { name: string; publicKey: string } } | null)?.logKey;
         if (lk && typeof lk.name === "string" && typeof lk.publicKey === "string")
-          logKeys.push({ name: lk.name, publicKey: lk.publicKey });
+          logKeys.push({ name: lk.name, publicKey: lk.publicKey, index: i });
       }
     }
     prevHex = toHex(h);

@@ -25,7 +25,11 @@ export interface HeldCheckpoint {
 }
 
 export interface VerifyOptions extends ChunkOptions {
-  /** Checkpoint keys to trust. Default: the keys announced in the log (genesis, key.epoch). */
+  /**
+   * Root checkpoint keys (default: the genesis entry's key). A key announced later by a
+   * key.epoch entry joins them once a checkpoint signed by an already trusted key covers the
+   * announcement (ledger.md §7.3): the chain of keys across epochs.
+   */
   trustedKeys?: readonly NoteVerifierKey[];
   /** Checkpoints held outside the database (edge nodes, anchors, earlier evidence bundles). */
   external?: readonly HeldCheckpoint[];
@@ -71,7 +75,7 @@ export class Auditor {
   private readonly external: readonly HeldCheckpoint[];
   private readonly wanted: Set<number>;
   private readonly rootsAt = new Map<number, Uint8Array>();
-  private readonly logKeys: NoteVerifierKey[] = [];
+  private readonly logKeys: { key: NoteVerifierKey; index: number }[] = [];
   private readonly frontier = new Frontier();
   private prevHash: Uint8Array | null = null;
   private prevTime = "";
@@ -164,18 +168,43 @@ export class Auditor {
     }
   }
 
-  private addLogKey(lk: { name: string; publicKey: string }): void {
-    const k = verifierKey(lk.name, new Uint8Array(Buffer.from(lk.publicKey, "base64")));
-    if (!this.logKeys.some((x) => equalBytes(x.keyId, k.keyId) && x.name === k.name)) this.logKeys.push(k);
+  private addLogKey(lk: { name: string; publicKey: string; index: number }): void {
+    const key = verifierKey(lk.name, new Uint8Array(Buffer.from(lk.publicKey, "base64")));
+    if (!this.logKeys.some((x) => sameKey(x.key, key))) this.logKeys.push({ key, index: lk.index });
+  }
+
+  /** Verifies the checkpoints in size order, extending the trusted keys along the chain. */
+  private checkpointKeys(): Map<number, NoteVerifierKey[]> {
+    const trusted = [...(this.opts.trustedKeys ?? this.logKeys.slice(0, 1).map((k) => k.key))];
+    const pending = [...this.logKeys];
+    const keysAt = new Map<number, NoteVerifierKey[]>();
+    for (const cp of [...this.checkpoints].sort((a, b) => a.treeSize - b.treeSize)) {
+      keysAt.set(cp.treeSize, [...trusted]);
+      // Only a checkpoint that verifies and whose root is the recomputed one vouches for keys
+      // announced below its size; the others are reported by finish().
+      try {
+        const v = verifyCheckpointNote(cp.note, trusted);
+        const r = this.rootsAt.get(cp.treeSize);
+        if (!r || !equalBytes(r, v.root)) continue;
+      } catch {
+        continue;
+      }
+      for (let j = pending.length - 1; j >= 0; j--)
+        if (pending[j].index < cp.treeSize) {
+          if (!trusted.some((t) => sameKey(t, pending[j].key))) trusted.push(pending[j].key);
+          pending.splice(j, 1);
+        }
+    }
+    return keysAt;
   }
 
   finish(): VerifyReport {
     const size = this.i;
     const root = this.frontier.root();
-    const keys = this.opts.trustedKeys ?? this.logKeys;
+    const keysAt = this.checkpointKeys();
     for (const cp of this.checkpoints) {
       try {
-        const v = verifyCheckpointNote(cp.note, keys);
+        const v = verifyCheckpointNote(cp.note, keysAt.get(cp.treeSize) ?? []);
         if (v.size !== cp.treeSize || !equalBytes(v.root, cp.rootHash))
           throw new LedgerError("LEDGER_ROOT_MISMATCH", "checkpoint columns differ from its note");
         if (cp.treeSize > size && !this.gap)
@@ -229,6 +258,10 @@ export class Auditor {
       findings,
     };
   }
+}
+
+function sameKey(a: NoteVerifierKey, b: NoteVerifierKey): boolean {
+  return a.name === b.name && equalBytes(a.publicKey, b.publicKey);
 }
 
 /** Single-threaded audit over any LedgerStore. */

@@ -176,7 +176,7 @@ export function checkEvidence(
  */
 export function verifyEvidence(
   input: string | Uint8Array | EvidenceBundle,
-  pinned: string | NoteVerifierKey,
+  pinned: string | NoteVerifierKey | readonly (string | NoteVerifierKey)[],
 ): VerifiedEvidence {
   const step = (s: EvidenceStep, err: unknown): never => {
     const e = err instanceof LedgerError ? err : new LedgerError("PROOF_INVALID", String(err));
@@ -187,14 +187,20 @@ export function verifyEvidence(
   let key: NoteVerifierKey;
   try {
     b = parseEvidence(input);
-    key = typeof pinned === "string" ? parseVkey(pinned) : pinned;
+    // Several pinned keys: the chain of a log's epochs (ledger.md §7.3); the bundle names the
+    // key of its checkpoint's epoch, which must be one of them.
+    const keys = (Array.isArray(pinned) ? pinned : [pinned]).map((k: string | NoteVerifierKey) =>
+      typeof k === "string" ? parseVkey(k) : k,
+    );
+    key = keys.find((k) => formatVkey(k) === b.vkey) ?? keys[0];
+    if (!key) throw parseError("pinned keys", "none given");
   } catch (err) {
     return step("parse", err);
   }
   let cp: SignedCheckpoint;
   try {
     if (b.vkey !== formatVkey(key))
-      throw new LedgerError("LEDGER_CHECKPOINT_SIGNATURE", "bundle vkey is not the pinned key");
+      throw new LedgerError("LEDGER_CHECKPOINT_SIGNATURE", "bundle vkey is not a pinned key");
     cp = verifyCheckpointNote(b.checkpoint, [key], b.origin);
   } catch (err) {
     return step("checkpoint", err);
@@ -268,6 +274,11 @@ function checkFindings(b: EvidenceBundle, entries: Entry[]): void {
     for (const z of b.findings?.zw ?? [])
       if (!body.result.entries.includes(z.entryIndex))
         fail(`zw entry ${z.entryIndex} not in the trace`);
+    // The trace entry signs the best zero-watermark BER and the decision: the bundle's best
+    // candidate must say the same.
+    const best = [...(b.findings?.zw ?? [])].sort((x, y) => Number(x.ber) - Number(y.ber))[0];
+    if (best && (best.ber !== body.result.ber || best.decision !== body.result.decision))
+      fail("best zero-watermark candidate differs from the trace entry");
   }
   const f = b.findings;
   if (f?.method === "exact" && !shared.some((s) => s.copy.pixelSha256 === b.suspect?.pixelSha256))

@@ -9,7 +9,7 @@ import {
 } from "../audit/verify-log.ts";
 import { parseCanonical } from "../canonical/json.ts";
 import type { CheckpointSigner, NoteVerifierKey } from "../checkpoint/keys.ts";
-import { formatVkey, keyIdHex } from "../checkpoint/keys.ts";
+import { formatVkey, keyIdHex, verifierKey } from "../checkpoint/keys.ts";
 import { type SignedCheckpoint, signCheckpoint } from "../checkpoint/note.ts";
 import {
   advanceTail,
@@ -18,7 +18,7 @@ import {
   type NewEntry,
   sealEntry,
 } from "../entry/entry.ts";
-import type { EntryType } from "../entry/schema.ts";
+import type { EntryType, GenesisBody, KeyEpochBody } from "../entry/schema.ts";
 import { validateNew } from "../entry/validate.ts";
 import { LedgerError } from "../errors.ts";
 import { buildEvidence, type EvidenceBundle } from "../evidence/bundle.ts";
@@ -80,7 +80,7 @@ interface Pending {
 export class Ledger {
   readonly origin: string;
   private readonly store: LedgerStore;
-  private readonly signer: CheckpointSigner;
+  private signer: CheckpointSigner;
   private readonly opts: Required<Omit<LedgerOptions, "zwFullbits">> & { zwFullbits?: ZwFullbits };
   private tail: ChainTail;
   private frontier: Frontier;
@@ -169,8 +169,36 @@ export class Ledger {
     return this.tail.size;
   }
 
+  /** The key that signs this epoch's checkpoints. */
   get verifierKey(): NoteVerifierKey {
     return { name: this.signer.name, keyId: this.signer.keyId, publicKey: this.signer.publicKey };
+  }
+
+  /** The root of the key chain: the checkpoint key announced by the genesis entry. */
+  get genesisKey(): NoteVerifierKey {
+    const logKey = (this.entry(0).entry.body as KeyEpochBody | GenesisBody).logKey!;
+    return verifierKey(logKey.name, new Uint8Array(Buffer.from(logKey.publicKey, "base64")));
+  }
+
+  /**
+   * Key rotation (ledger.md §7.3): appends the `key.epoch` entry announcing `next`, signs a
+   * checkpoint covering it with the current key (so the announcement is vouched for by the
+   * previous epoch), then signs with `next` from here on.
+   */
+  async rotate(next: CheckpointSigner, body: KeyEpochBody): Promise<Appended> {
+    if (next.name !== this.origin)
+      throw new LedgerError("LEDGER_SCHEMA", `signer name '${next.name}' is not the origin`);
+    const announced = body.logKey;
+    if (
+      announced.name !== next.name ||
+      announced.publicKey !== toBase64(next.publicKey) ||
+      announced.keyId !== keyIdHex(next)
+    )
+      throw new LedgerError("LEDGER_SCHEMA", "key.epoch logKey is not the next signer's key");
+    const appended = await this.appendOne({ type: "key.epoch", actor: "system", body });
+    await this.checkpoint();
+    this.signer = next;
+    return appended;
   }
 
   /**
@@ -398,7 +426,7 @@ export class Ledger {
   /** Full audit (ledger.md §12); trusts this ledger's own key unless told otherwise. */
   async verify(opts: VerifyOptions = {}): Promise<VerifyReport> {
     await this.flush();
-    return verifyLog(this.store, { trustedKeys: [this.verifierKey], ...opts });
+    return verifyLog(this.store, { trustedKeys: [this.genesisKey], ...opts });
   }
 
   // Trace index (ledger.md §9).
