@@ -19,6 +19,7 @@ import { grantRoutes } from "./routes/grants.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { ledgerRoutes } from "./routes/ledger.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
+import { sessionRoutes } from "./routes/sessions.ts";
 import { traceRoutes } from "./routes/trace.ts";
 import { userRoutes } from "./routes/users.ts";
 import { webRoutes } from "./routes/web.ts";
@@ -27,7 +28,7 @@ import { webRoutes } from "./routes/web.ts";
 export type RoutePlugin = (app: FastifyInstance, ctx: ServerContext) => Promise<void> | void;
 
 // One line per concern (helpers C and D add theirs here).
-const ROUTES: RoutePlugin[] = [healthRoutes, authRoutes, userRoutes, auditRoutes, alertRoutes, ledgerRoutes, traceRoutes, dataRequestRoutes, grantRoutes, dicomwebRoutes, webRoutes, nodeRoutes];
+const ROUTES: RoutePlugin[] = [healthRoutes, authRoutes, userRoutes, auditRoutes, alertRoutes, ledgerRoutes, traceRoutes, dataRequestRoutes, grantRoutes, dicomwebRoutes, webRoutes, nodeRoutes, sessionRoutes];
 
 export interface BuildOptions {
   /** Serve HTTPS with this key pair (PEM); without it, plain HTTP (the CLI allows that on loopback only). */

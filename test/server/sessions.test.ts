@@ -15,7 +15,6 @@ import { InProcessHub } from "../../src/server/data-access/hub-inprocess.ts";
 import { serverFlSigningKey } from "../../src/server/nodes/keys.ts";
 import { createCa, createNodeKeyAndCsr, NodeRegistry } from "../../src/server/pki/index.ts";
 import { type RunningServer, startServer } from "../../src/server/start.ts";
-import { sessionRoutes } from "../../src/server/routes/sessions.ts";
 import { hospitals, type NodeSetup, sharedPool } from "../fl/protocol/harness.ts";
 import { TEST_MASTER } from "./api-helpers.ts";
 
@@ -29,7 +28,7 @@ const participants: Participant[] = [];
 const handlers = new Map<string, ReturnType<typeof flTaskHandler>>();
 
 async function startWithHub(): Promise<void> {
-  server = await startServer({ host: "127.0.0.1", port: 0, dataDir: dir, master: TEST_MASTER }, { routes: [sessionRoutes] });
+  server = await startServer({ host: "127.0.0.1", port: 0, dataDir: dir, master: TEST_MASTER });
   const hub = new InProcessHub();
   server.ctx.hub = hub;
   for (const [nodeId, h] of handlers) hub.connect(nodeId, h);
@@ -64,7 +63,7 @@ async function call(method: string, path: string, token?: string, json?: unknown
 before(async () => {
   await initBackend("wasm");
   dir = mkdtempSync(join(tmpdir(), "medtrace-fl-"));
-  server = await startServer({ host: "127.0.0.1", port: 0, dataDir: dir, master: TEST_MASTER }, { routes: [sessionRoutes] });
+  server = await startServer({ host: "127.0.0.1", port: 0, dataDir: dir, master: TEST_MASTER });
   const token = async (name: string, roles: ("data-scientist" | "hospital-admin")[]) => {
     const u = await server.ctx.users.create({ username: name, password: `pw-${name}-long-enough`, roles, mustChangePassword: false });
     return (await server.ctx.tokens.issue({ sub: u.id, name, roles: u.roles })).token;

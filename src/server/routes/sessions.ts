@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { requireRole } from "../auth/index.ts";
 import type { ServerContext } from "../context.ts";
-import { FlSessions } from "../fl/sessions.ts";
+import type { FlSessions } from "../fl/sessions.ts";
 import { routeInput } from "../validate.ts";
 
 const HEARTBEAT_MS = 15_000;
@@ -22,19 +22,35 @@ const model = routeInput(
 );
 
 export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const fl = new FlSessions(ctx);
-  await fl.init();
+  // TensorFlow.js loads with the first session, not with every server: restored at start only if
+  // a session is unfinished, otherwise on first use.
+  let loading: Promise<FlSessions> | undefined;
+  const sessions = () =>
+    (loading ??= import("../fl/sessions.ts").then(async (m) => {
+      const s = new m.FlSessions(ctx);
+      await s.init();
+      return s;
+    }));
+  const unfinished = await ctx.database.db
+    .selectFrom("fl_sessions")
+    .select("id")
+    .where("state", "not in", ["completed", "failed", "cancelled"])
+    .limit(1)
+    .execute();
+  if (unfinished.length) await sessions();
   const open = new Set<{ end(): void }>();
   app.addHook("preClose", async () => {
     for (const res of open) res.end();
   });
-  app.addHook("onClose", async () => fl.close());
+  app.addHook("onClose", async () => {
+    if (loading) await (await loading).close();
+  });
   const scientist = requireRole("data-scientist");
   const readers = requireRole("data-scientist", "consortium-admin", "dpo");
   const cancellers = requireRole("data-scientist", "consortium-admin");
 
   app.post("/api/sessions", { preHandler: scientist, config: { audit: "fl.session.create.request" }, schema: create.schema }, async (request, reply) => {
-    const created = await fl.create(request.user!.id, request.body);
+    const created = await (await sessions()).create(request.user!.id, request.body);
     request.auditEntity = { type: "fl-session", id: created.id };
     void reply.code(201);
     return created;
@@ -42,12 +58,13 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
 
   app.get("/api/sessions/:id", { preHandler: readers, config: { audit: "fl.session.read" }, schema: one.schema }, async (request) => {
     const { params } = one.parse(request);
-    return fl.get(params.id, request.user!).c.view();
+    return (await sessions()).get(params.id, request.user!).c.view();
   });
 
   app.post("/api/sessions/:id/start", { preHandler: scientist, config: { audit: "fl.session.start" }, schema: act.schema }, async (request) => {
     const { params } = act.parse(request);
     request.auditEntity = { type: "fl-session", id: params.id };
+    const fl = await sessions();
     await fl.start(params.id, request.user!);
     return fl.get(params.id, request.user!).c.view();
   });
@@ -55,6 +72,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
   app.post("/api/sessions/:id/cancel", { preHandler: cancellers, config: { audit: "fl.session.cancel" }, schema: act.schema }, async (request) => {
     const { params } = act.parse(request);
     request.auditEntity = { type: "fl-session", id: params.id };
+    const fl = await sessions();
     await fl.cancel(params.id, request.user!);
     return fl.get(params.id, request.user!).c.view();
   });
@@ -62,14 +80,15 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
   app.get("/api/sessions/:id/model", { preHandler: scientist, config: { audit: "fl.model.download" }, schema: model.schema }, async (request, reply) => {
     const { params, query } = model.parse(request);
     request.auditEntity = { type: "fl-session", id: params.id };
-    const m = await fl.model(params.id, request.user!, query.format);
+    const m = await (await sessions()).model(params.id, request.user!, query.format);
     void reply.header("content-type", m.contentType).header("content-disposition", `attachment; filename="${m.filename}"`);
     return Buffer.from(m.bytes);
   });
 
-  // Hijacked responses skip onSend, so this route records its own audit event.
-  app.get("/api/sessions/:id/events", { preHandler: readers, config: { audit: false }, schema: events.schema }, async (request, reply) => {
+  // Hijacked responses skip onSend, so this route records its own success (refusals are audited as usual).
+  app.get("/api/sessions/:id/events", { preHandler: readers, config: { audit: "fl.session.events" }, schema: events.schema }, async (request, reply) => {
     const { params } = events.parse(request);
+    const fl = await sessions();
     const live = fl.get(params.id, request.user!);
     await ctx.audit.record({ action: "fl.session.events", outcome: "success", actor: { userId: request.user!.id, ip: request.ip }, entity: { type: "fl-session", id: params.id } });
     reply.hijack();
