@@ -3,16 +3,16 @@
 // disabled accounts, role changes, account administration.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type Api, auditRows, BACKENDS, startApi } from "./api-helpers.ts";
+import { type Api, type Backend, auditRows, startApi } from "./api-helpers.ts";
 
 const NEW_ADMIN_PASSWORD = "a much longer admin password";
 
-for (const backend of BACKENDS) {
+export function authSuite(backend: Backend): void {
   describe(`local accounts (${backend})`, () => {
     let api: Api;
     let adminToken: string;
     before(async () => {
-      api = await startApi(backend, { login: { maxFailures: 3, perIpPerMinute: 20 } });
+      api = await startApi(backend, { login: { maxFailures: 3, perIpPerMinute: 16 } });
     });
     after(() => api.close());
 

@@ -1,0 +1,4 @@
+// The local accounts suite (auth-suite.ts) on SQLite; one file per database keeps each under a minute.
+import { authSuite } from "./auth-suite.ts";
+
+authSuite("sqlite");
