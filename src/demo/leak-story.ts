@@ -13,7 +13,7 @@ import type { DemoPlatform } from "./platform.ts";
 export const DEMO_REQUEST = {
   query: { modality: ["CT"], bodyPart: ["HEAD"] },
   purpose: "annotation",
-  maxInstances: 4,
+  maxInstances: 3,
 } as const;
 
 interface GrantView {

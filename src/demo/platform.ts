@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createMasterFile, readMasterFile, type MasterSecret } from "../crypto/index.ts";
 import { type RunningNode, startNode } from "../edge/agent.ts";
 import { loadNodeConfig, NODE_FILE } from "../edge/config.ts";
-import { enrolWithServer } from "../edge/enrol.ts";
+import { enrolNode } from "../edge/enrol.ts";
 import { oneTimePassword } from "../server/auth/index.ts";
 import type { Role } from "../server/config.ts";
 import { type RunningServer, startServer } from "../server/start.ts";
@@ -118,6 +118,7 @@ export async function startDemoPlatform(opts: PlatformOptions): Promise<DemoPlat
 
 const labelSummary = (labels: Record<string, number>) =>
   Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${v} ${k}`)
     .join(", ");
 
@@ -143,7 +144,7 @@ async function enrolAndRun(api: ApiClient, adminToken: string, folder: HospitalF
   const nodeDir = join(folder.dir, "..");
   const nodeId = nodeDir.split(/[\\/]/).pop()!;
   const created = await api.json<{ token: string }>("POST", "/api/nodes", { token: adminToken, json: { nodeId, displayName: `Demo ${nodeId}` } });
-  const enrolment = await enrolWithServer({ apiUrl: api.base, nodeId, token: created.token, dir: nodeDir });
+  const enrolment = await enrolNode({ server: api.base, nodeId, token: created.token, dir: nodeDir });
   mkdirSync(nodeDir, { recursive: true });
   writeFileSync(join(nodeDir, NODE_FILE), `${JSON.stringify({ nodeId, source: `folder:${folder.dir}`, policy: DEMO_POLICY }, null, 2)}\n`);
   const agent = startNode(loadNodeConfig(nodeDir), { serverUrl: enrolment.nodeUrl });

@@ -13,7 +13,8 @@ import type { Command } from "./types.ts";
 export const demoCommand: Command = {
   name: "demo",
   usage: [
-    "demo [--port N] [--host H --tls-cert F --tls-key F] [--data DIR] [--once]   server, 3 hospitals, request, leak, trace",
+    "demo [--port N] [--host H --tls-cert F --tls-key F] [--data DIR | --offline] [--once]",
+    "                                                            server, 3 hospitals, request, leak, trace",
     "demo watermark [--data DIR] [--out DIR] [--recipient ID]      mark, restore, share, leak and trace CT slices offline",
   ],
   async run(argv) {
@@ -31,6 +32,7 @@ async function platformDemo(argv: string[]): Promise<number> {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       data: { type: "string" },
+      offline: { type: "boolean" },
       once: { type: "boolean" },
       json: { type: "boolean" },
     },
@@ -51,7 +53,7 @@ async function platformDemo(argv: string[]): Promise<number> {
   const { startDemoPlatform } = await import("../../demo/platform.ts");
   const { runLeakStory } = await import("../../demo/leak-story.ts");
 
-  const data = await resolveDemoData({ ...(values.data ? { dataFlag: values.data } : {}), onProgress: progressBar("downloading PneumoniaMNIST") });
+  const data = await resolveDemoData({ ...(values.data ? { dataFlag: values.data } : {}), download: !values.offline, onProgress: progressBar("downloading PneumoniaMNIST") });
   say(`medtrace demo: ${data.description}`);
   const platform = await startDemoPlatform({ data, host, port, ...(tls ? { tls } : {}), say });
   try {
