@@ -1,76 +1,96 @@
-// Node enrolment (one-time token for `medtrace node enrol`) and revocation (consortium admin).
+// Node enrolment (a one-time token for `medtrace node enrol`), re-enrolment tokens and revocation
+// (consortium admin).
 import { useState, type FormEvent } from "react";
 import { api } from "../../lib/api.ts";
 import { listOf, useApi } from "../../lib/useApi.ts";
 import { ApiView, ErrorBox } from "../../components/Status.tsx";
 import { Table } from "../../components/Table.tsx";
-import { nodeColumns, nodeId, type NodeRow } from "../hospital/NodeStatus.tsx";
+import { nodeColumns, type NodeRow } from "../hospital/NodeStatus.tsx";
+
+interface Enrolment {
+  nodeId: string;
+  token: string;
+  expiresAt: string;
+}
 
 export default function NodesAdminPage() {
   const nodes = useApi<unknown>("/api/nodes");
-  const [newNode, setNewNode] = useState("");
-  const [hospital, setHospital] = useState("");
-  const [enrolment, setEnrolment] = useState<Record<string, unknown>>();
+  const [nodeId, setNodeId] = useState("");
+  const [displayName, setDisplayName] = useState("");
+  const [enrolment, setEnrolment] = useState<Enrolment>();
   const [error, setError] = useState<unknown>();
 
-  async function enrol(event: FormEvent) {
-    event.preventDefault();
+  async function act(action: () => Promise<void>) {
     setError(undefined);
     try {
-      setEnrolment(await api<Record<string, unknown>>("/api/nodes/enrolment-tokens", { json: { nodeId: newNode, hospital } }));
+      await action();
       nodes.reload();
     } catch (err) {
       setError(err);
     }
   }
 
-  async function revoke(node: NodeRow) {
-    if (!confirm(`Revoke node ${nodeId(node)}? It will be refused at its next connection.`)) return;
-    setError(undefined);
-    try {
-      await api(`/api/nodes/${encodeURIComponent(nodeId(node))}/revoke`, { method: "POST", json: { reason: "revoked by consortium admin" } });
-      nodes.reload();
-    } catch (err) {
-      setError(err);
-    }
-  }
+  const create = (event: FormEvent) => {
+    event.preventDefault();
+    void act(async () => {
+      const created = await api<{ token: string; expiresAt: string }>("/api/nodes", { json: { nodeId, ...(displayName && { displayName }) } });
+      setEnrolment({ nodeId, token: created.token, expiresAt: created.expiresAt });
+      setNodeId("");
+      setDisplayName("");
+    });
+  };
+
+  const newToken = (node: NodeRow) => act(async () => {
+    const issued = await api<{ token: string; expiresAt: string }>(`/api/nodes/${encodeURIComponent(node.nodeId)}/token`, { method: "POST", json: {} });
+    setEnrolment({ nodeId: node.nodeId, ...issued });
+  });
+
+  const revoke = (node: NodeRow) => {
+    if (!confirm(`Revoke node ${node.nodeId}? Its certificate is revoked and its connections are closed.`)) return;
+    void act(async () => {
+      await api(`/api/nodes/${encodeURIComponent(node.nodeId)}/revoke`, { method: "POST", json: { reason: "revoked by a consortium admin in the web app" } });
+    });
+  };
 
   return (
     <section aria-labelledby="nodes-title">
       <h1 id="nodes-title">Nodes</h1>
       {error !== undefined && <ErrorBox error={error} action="Node change" />}
+      {enrolment && (
+        <div className="card" role="status">
+          <p>One-time enrolment token for <code>{enrolment.nodeId}</code> (shown only now, valid until {enrolment.expiresAt}). On the hospital's machine:</p>
+          <pre>{`medtrace node enrol --server ${location.origin} --node-id ${enrolment.nodeId} --token ${enrolment.token}`}</pre>
+        </div>
+      )}
       <ApiView state={nodes} what="nodes" isEmpty={(d) => listOf(d).length === 0} empty="No node enrolled yet.">
         {(data) => (
           <Table<NodeRow>
-            caption="Enrolled edge nodes"
+            caption="Edge nodes of the consortium"
             rows={listOf<NodeRow>(data)}
-            rowKey={(n, i) => nodeId(n) || String(i)}
+            rowKey={(n) => n.nodeId}
             columns={[
               ...nodeColumns(),
               {
-                key: "revoke", header: "Revocation",
-                render: (n: NodeRow) => n.revokedAt ? "revoked" : (
-                  <button type="button" className="danger" onClick={() => revoke(n)} aria-label={`Revoke node ${nodeId(n)}`}>Revoke</button>
+                key: "actions", header: "Actions",
+                render: (n) => n.status === "revoked" ? "revoked" : (
+                  <span className="actions">
+                    <button type="button" className="secondary" onClick={() => void newToken(n)} aria-label={`New enrolment token for ${n.nodeId}`}>New token</button>
+                    <button type="button" className="danger" onClick={() => revoke(n)} aria-label={`Revoke node ${n.nodeId}`}>Revoke</button>
+                  </span>
                 ),
               },
             ]}
           />
         )}
       </ApiView>
-      <h2>Enrol a node</h2>
-      <form className="card stack" onSubmit={enrol}>
-        <label htmlFor="enrol-node">Node id</label>
-        <input id="enrol-node" required pattern="[A-Za-z0-9._\-]{1,64}" value={newNode} onChange={(e) => setNewNode(e.target.value)} />
-        <label htmlFor="enrol-hospital">Hospital</label>
-        <input id="enrol-hospital" required value={hospital} onChange={(e) => setHospital(e.target.value)} />
-        <button type="submit">Create one-time enrolment token</button>
+      <h2>Add a node</h2>
+      <form className="card stack" onSubmit={create}>
+        <label htmlFor="enrol-node">Node id (a-z, 0-9, '.', '_', '-')</label>
+        <input id="enrol-node" required pattern="[a-z0-9][a-z0-9._\-]{0,62}" value={nodeId} onChange={(e) => setNodeId(e.target.value)} />
+        <label htmlFor="enrol-name">Display name (the hospital)</label>
+        <input id="enrol-name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
+        <button type="submit">Create node and enrolment token</button>
       </form>
-      {enrolment && (
-        <div className="card" role="status">
-          <p>Give this to the hospital once; it is shown only now:</p>
-          <pre>{JSON.stringify(enrolment, null, 2)}</pre>
-        </div>
-      )}
     </section>
   );
 }

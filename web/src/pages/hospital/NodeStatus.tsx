@@ -1,36 +1,31 @@
-// The hospital's edge nodes as the server sees them: enrolled, connected, last seen.
+// The edge nodes as the server sees them: enrolment status, certificate, key fingerprint (to compare
+// out of band with the node's own), and the live connection.
 import { listOf, useApi } from "../../lib/useApi.ts";
 import { ApiView } from "../../components/Status.tsx";
-import { Table, formatTime } from "../../components/Table.tsx";
+import { Table, formatTime, type Column } from "../../components/Table.tsx";
 
 export interface NodeRow {
-  id?: string;
-  nodeId?: string;
-  hospital?: string;
-  status?: string;
-  connected?: boolean;
-  lastSeen?: string;
-  since?: string;
-  certificateExpires?: string;
-  notAfter?: string;
-  revokedAt?: string | null;
+  nodeId: string;
+  displayName?: string;
+  status: "pending" | "active" | "revoked" | string;
+  keyFingerprint?: string | null;
+  certNotAfter?: string | null;
+  enrolledAt?: string | null;
+  connection?: { since: string; lastSeen: string } | null;
 }
 
-export const nodeId = (n: NodeRow) => n.nodeId ?? n.id ?? "";
-
-export function nodeColumns() {
+export function nodeColumns(): Column<NodeRow>[] {
   return [
-    { key: "nodeId", header: "Node", render: (n: NodeRow) => <code>{nodeId(n)}</code> },
-    { key: "hospital", header: "Hospital" },
+    { key: "nodeId", header: "Node", render: (n) => <><code>{n.nodeId}</code>{n.displayName && n.displayName !== n.nodeId ? ` — ${n.displayName}` : ""}</> },
+    { key: "status", header: "Enrolment", render: (n) => <span className={`badge ${n.status}`}>{n.status}</span> },
     {
-      key: "status", header: "Status",
-      render: (n: NodeRow) => {
-        const status = n.revokedAt ? "revoked" : n.status ?? (n.connected ? "connected" : "offline");
-        return <span className={`badge ${status}`}>{status}</span>;
-      },
+      key: "connection", header: "Connection",
+      render: (n) => n.connection
+        ? <span><span className="badge connected">connected</span> since {formatTime(n.connection.since)}, last seen {formatTime(n.connection.lastSeen)}</span>
+        : <span className="badge">offline</span>,
     },
-    { key: "lastSeen", header: "Last seen", render: (n: NodeRow) => formatTime(n.lastSeen) },
-    { key: "certificateExpires", header: "Certificate expires", render: (n: NodeRow) => formatTime(n.certificateExpires ?? n.notAfter) },
+    { key: "certNotAfter", header: "Certificate expires", render: (n) => formatTime(n.certNotAfter) },
+    { key: "keyFingerprint", header: "Key fingerprint", render: (n) => (n.keyFingerprint ? <code className="hash" title={n.keyFingerprint}>{n.keyFingerprint.slice(0, 23)}…</code> : "—") },
   ];
 }
 
@@ -39,8 +34,8 @@ export default function NodeStatusPage() {
   return (
     <section aria-labelledby="node-title">
       <h1 id="node-title">Node status</h1>
-      <ApiView state={state} what="nodes" isEmpty={(d) => listOf(d).length === 0} empty="No edge node is enrolled for your hospital yet.">
-        {(data) => <Table<NodeRow> caption="Edge nodes" rows={listOf<NodeRow>(data)} rowKey={(n, i) => nodeId(n) || String(i)} columns={nodeColumns()} />}
+      <ApiView state={state} what="nodes" isEmpty={(d) => listOf(d).length === 0} empty="No edge node is enrolled yet.">
+        {(data) => <Table<NodeRow> caption="Edge nodes" rows={listOf<NodeRow>(data)} rowKey={(n) => n.nodeId} columns={nodeColumns()} />}
       </ApiView>
       <p><button type="button" className="secondary" onClick={state.reload}>Refresh</button></p>
     </section>

@@ -2,25 +2,33 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { api } from "../../lib/api.ts";
-import { listOf, useApi } from "../../lib/useApi.ts";
-import { ApiView, ErrorBox } from "../../components/Status.tsx";
+import { ErrorBox } from "../../components/Status.tsx";
 import { Table, formatTime } from "../../components/Table.tsx";
 
-const STRATEGIES = ["fedavg", "fedprox", "fedadam", "fedyogi", "fedadagrad", "fedmedian", "fedtrimmedavg", "krum"];
+// src/fl/strategies STRATEGY_NAMES (robust ones need secure aggregation off: the server says so).
+const STRATEGIES = ["fedavg", "fedprox", "fedadam", "fedyogi", "median", "trimmed-mean", "krum", "multi-krum"];
 
-interface SessionRow {
+interface RecentSession {
   id: string;
-  state?: string;
-  status?: string;
-  round?: number;
-  rounds?: number;
-  createdAt?: string;
-  name?: string;
+  name: string;
+  createdAt: string;
+}
+
+// The server lists no sessions (GET /api/sessions/:id only), so the ids started here are kept here.
+const RECENT_KEY = "medtrace.sessions";
+function readRecent(): RecentSession[] {
+  try {
+    const value = JSON.parse(localStorage.getItem(RECENT_KEY) ?? "[]") as unknown;
+    return Array.isArray(value) ? (value as RecentSession[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 export default function TrainingPage() {
   const navigate = useNavigate();
-  const sessions = useApi<unknown>("/api/sessions");
+  const [recent, setRecent] = useState<RecentSession[]>(readRecent);
+  const [openId, setOpenId] = useState("");
   const [form, setForm] = useState({
     name: "", tag: "pneumoniamnist", rounds: 5, localEpochs: 1, batchSize: 32, lr: 0.001,
     strategy: "fedavg", minNodes: 3, fraction: 1, secureAggregation: true, seed: "",
@@ -46,7 +54,10 @@ export default function TrainingPage() {
         secureAggregation: { enabled: form.secureAggregation },
         ...(form.seed && { seed: form.seed }),
       };
-      const created = await api<{ id: string }>("/api/sessions", { json: body });
+      const created = await api<{ id: string; warnings: string[] }>("/api/sessions", { json: body });
+      const next = [{ id: created.id, name: form.name || form.tag, createdAt: new Date().toISOString() }, ...recent].slice(0, 20);
+      localStorage.setItem(RECENT_KEY, JSON.stringify(next));
+      setRecent(next);
       navigate(`/training/${encodeURIComponent(created.id)}`);
     } catch (err) {
       setError(err);
@@ -85,22 +96,22 @@ export default function TrainingPage() {
         <div><button type="submit" disabled={busy}>{busy ? "Starting…" : "Start training"}</button></div>
       </form>
       {error !== undefined && <ErrorBox error={error} action="Starting the session" />}
-      <h2>Sessions</h2>
-      <ApiView state={sessions} what="training sessions" isEmpty={(d) => listOf(d).length === 0} empty="No training session yet.">
-        {(data) => (
-          <Table<SessionRow>
-            caption="Your training sessions"
-            rows={listOf<SessionRow>(data)}
-            rowKey={(s) => s.id}
-            columns={[
-              { key: "id", header: "Session", render: (s) => <Link to={`/training/${encodeURIComponent(s.id)}`}>{s.name ?? s.id}</Link> },
-              { key: "state", header: "State", render: (s) => s.state ?? s.status },
-              { key: "round", header: "Round", render: (s) => `${s.round ?? 0}${s.rounds ? ` / ${s.rounds}` : ""}` },
-              { key: "createdAt", header: "Started", render: (s) => formatTime(s.createdAt) },
-            ]}
-          />
-        )}
-      </ApiView>
+      <h2>Sessions started in this browser</h2>
+      {recent.length === 0 ? <p className="status empty">No training session started from this browser yet.</p> : (
+        <Table<RecentSession>
+          caption="Your recent training sessions"
+          rows={recent}
+          rowKey={(r) => r.id}
+          columns={[
+            { key: "id", header: "Session", render: (r) => <Link to={`/training/${encodeURIComponent(r.id)}`}>{r.name} ({r.id.slice(0, 8)})</Link> },
+            { key: "createdAt", header: "Started", render: (r) => formatTime(r.createdAt) },
+          ]}
+        />
+      )}
+      <form className="row" onSubmit={(e) => { e.preventDefault(); if (openId.trim()) navigate(`/training/${encodeURIComponent(openId.trim())}`); }}>
+        <div><label htmlFor="tr-open">Open a session by id</label><input id="tr-open" value={openId} onChange={(e) => setOpenId(e.target.value)} /></div>
+        <button type="submit" className="secondary">Open</button>
+      </form>
     </section>
   );
 }

@@ -1,92 +1,131 @@
-// One training session, live: per-round loss, accuracy and AUC (global and per node) as charts,
-// refreshed on every SSE progress event; model download when released.
-import { useEffect, useMemo } from "react";
+// One training session, live: the pooled federated evaluation of each round (loss, accuracy, AUC)
+// as charts, refreshed on every SSE event of /api/sessions/:id/events; start, cancel, and the
+// released model's download.
+import { useEffect, useMemo, useState } from "react";
 import { useParams } from "react-router";
-import { request, downloadResponse, api } from "../../lib/api.ts";
+import { api, downloadResponse, request } from "../../lib/api.ts";
 import { subscribe } from "../../lib/sse.ts";
 import { useApi } from "../../lib/useApi.ts";
-import { ApiView } from "../../components/Status.tsx";
+import { ApiView, ErrorBox } from "../../components/Status.tsx";
 import { LineChart, type Series } from "../../components/LineChart.tsx";
+import { Table } from "../../components/Table.tsx";
 
-interface RoundMetrics {
+interface FedEval { n: number; loss: number; acc: number; auc: number }
+interface HistoryEntry {
   round: number;
-  loss?: number;
-  acc?: number;
-  accuracy?: number;
-  auc?: number;
-  nodes?: Record<string, { loss?: number; acc?: number; accuracy?: number; auc?: number }>;
+  attempt: number;
+  modelHash: string;
+  metrics: { participants: string[]; dropouts: string[]; fedEval?: FedEval; epsilon?: number };
+  at: number;
 }
 
-interface Session {
-  id: string;
-  state?: string;
-  status?: string;
-  round?: number;
-  config?: { rounds?: number };
-  rounds?: number | RoundMetrics[];
-  metrics?: RoundMetrics[] | { global?: RoundMetrics[]; rounds?: RoundMetrics[] };
-  modelHash?: string;
+export interface SessionView {
+  sessionId: string;
+  state: "pending" | "running" | "aggregating" | "completed" | "failed" | "cancelled";
+  reason: string | null;
+  planHash: string;
+  rounds: number;
+  round: number;
+  phase: string | null;
+  secureAggregation: boolean;
+  nodes: { nodeId: string; accepted: boolean; n: number | null }[];
+  modelHash: string | null;
+  history: HistoryEntry[];
+  finalEval: FedEval | null;
+  epsilon: number | null;
 }
 
-function roundsOf(session: Session): RoundMetrics[] {
-  if (Array.isArray(session.rounds)) return session.rounds;
-  if (Array.isArray(session.metrics)) return session.metrics;
-  return session.metrics?.global ?? session.metrics?.rounds ?? [];
-}
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
-const accOf = (m: { acc?: number; accuracy?: number }) => m.acc ?? m.accuracy;
-
-function seriesFor(rounds: RoundMetrics[], pick: (m: RoundMetrics | NonNullable<RoundMetrics["nodes"]>[string]) => number | undefined): Series[] {
-  const global: Series = { label: "global", points: rounds.map((r) => ({ x: r.round, y: pick(r) })) };
-  const nodes = new Set(rounds.flatMap((r) => Object.keys(r.nodes ?? {})));
-  return [global, ...[...nodes].sort().map((node) => ({
-    label: node,
-    points: rounds.map((r) => ({ x: r.round, y: r.nodes?.[node] ? pick(r.nodes[node]) : undefined })),
-  }))];
+function series(history: HistoryEntry[], pick: (e: FedEval) => number): Series[] {
+  return [{ label: "global (pooled over the nodes)", points: history.map((h) => ({ x: h.round, y: h.metrics.fedEval ? pick(h.metrics.fedEval) : undefined })) }];
 }
 
 export default function TrainingSessionPage() {
   const { id = "" } = useParams();
   const path = `/api/sessions/${encodeURIComponent(id)}`;
-  const state = useApi<Session>(path);
+  const state = useApi<SessionView>(path);
+  const [live, setLive] = useState<SessionView>();
+  const [actionError, setActionError] = useState<unknown>();
   const { reload } = state;
-  useEffect(() => subscribe(`${path}/events`, { onMessage: () => reload() }), [path, reload]);
 
-  const rounds = useMemo(() => (state.data ? roundsOf(state.data) : []), [state.data]);
-  const phase = state.data?.state ?? state.data?.status ?? "unknown";
+  // The stream opens with a snapshot; every later event is followed by a fresh read of the view.
+  useEffect(() => subscribe(`${path}/events`, {
+    onMessage: (message) => {
+      if (message.event === "snapshot") setLive(JSON.parse(message.data) as SessionView);
+      else reload();
+    },
+  }), [path, reload]);
+  useEffect(() => { if (state.data) setLive(state.data); }, [state.data]);
+
+  const session = live ?? state.data;
+  const history = useMemo(() => session?.history ?? [], [session]);
+
+  async function act(action: "start" | "cancel") {
+    setActionError(undefined);
+    try {
+      setLive(await api<SessionView>(`${path}/${action}`, { method: "POST", json: {} }));
+    } catch (error) {
+      setActionError(error);
+    }
+  }
 
   async function download(format: "tfjs" | "onnx") {
-    await downloadResponse(await request(`${path}/model?format=${format}`), `model-${id}.${format === "onnx" ? "onnx" : "zip"}`);
+    setActionError(undefined);
+    try {
+      await downloadResponse(await request(`${path}/model?format=${format}`), `model-${id}.${format === "onnx" ? "onnx" : "zip"}`);
+    } catch (error) {
+      setActionError(error);
+    }
   }
 
   return (
     <section aria-labelledby="ts-title">
-      <h1 id="ts-title">Training session {id}</h1>
-      <ApiView state={state} what="training session">
+      <h1 id="ts-title">Training session</h1>
+      <ApiView state={{ ...state, data: session }} what="training session">
         {(s) => (
           <>
             <p className="status" role="status" aria-live="polite" data-testid="session-state">
-              {phase} — round {s.round ?? rounds.length} of {s.config?.rounds ?? (typeof s.rounds === "number" ? s.rounds : "?")}
+              <span className={`badge ${s.state}`}>{s.state}</span> round {s.round} of {s.rounds}{s.phase ? ` (${s.phase})` : ""}
+              {s.reason ? ` — ${s.reason}` : ""}
             </p>
-            {rounds.length === 0 ? <p className="status empty">No round has completed yet; charts appear after the first round.</p> : (
+            <dl className="facts card">
+              <dt>Session</dt><dd><code>{s.sessionId}</code></dd>
+              <dt>Plan hash</dt><dd><code>{s.planHash}</code></dd>
+              <dt>Secure aggregation</dt><dd>{s.secureAggregation ? "on" : "OFF (updates seen in clear by the server)"}</dd>
+              {s.epsilon !== null && <><dt>Privacy spent (ε)</dt><dd>{s.epsilon.toFixed(3)}</dd></>}
+              {s.modelHash && <><dt>Model hash</dt><dd><code>{s.modelHash}</code></dd></>}
+            </dl>
+            {history.length === 0 ? <p className="status empty">No round has completed yet; the charts appear after the first round.</p> : (
               <div className="charts">
-                <LineChart title="Loss per round" series={seriesFor(rounds, (m) => m.loss)} />
-                <LineChart title="Accuracy per round" series={seriesFor(rounds, accOf)} yMax={1} />
-                <LineChart title="AUC per round" series={seriesFor(rounds, (m) => m.auc)} yMax={1} />
+                <LineChart title="Loss per round" series={series(history, (e) => e.loss)} />
+                <LineChart title="Accuracy per round" series={series(history, (e) => e.acc)} yMax={1} />
+                <LineChart title="AUC per round" series={series(history, (e) => e.auc)} yMax={1} />
               </div>
             )}
+            {s.nodes.length > 0 && (
+              <Table
+                caption="Hospitals asked to take part"
+                rows={s.nodes}
+                rowKey={(n) => n.nodeId}
+                columns={[
+                  { key: "nodeId", header: "Node" },
+                  { key: "accepted", header: "Answer", render: (n) => (n.accepted ? "accepted" : "declined") },
+                  { key: "n", header: "Training examples" },
+                ]}
+              />
+            )}
             <p className="actions">
-              {phase !== "completed" && phase !== "cancelled" && (
-                <button type="button" className="danger" onClick={() => void api(`${path}/cancel`, { method: "POST", json: {} }).then(reload)}>Cancel session</button>
-              )}
-              {phase === "completed" && (
+              {s.state === "pending" && <button type="button" onClick={() => void act("start")}>Start</button>}
+              {!TERMINAL.has(s.state) && <button type="button" className="danger" onClick={() => void act("cancel")}>Cancel session</button>}
+              {history.length > 0 && (
                 <>
                   <button type="button" onClick={() => void download("tfjs")}>Download model (tfjs)</button>
                   <button type="button" className="secondary" onClick={() => void download("onnx")}>Download model (ONNX)</button>
                 </>
               )}
             </p>
-            {s.modelHash && <p>Model hash (recorded in the ledger): <code>{s.modelHash}</code></p>}
+            {actionError !== undefined && <ErrorBox error={actionError} action="Session action" />}
           </>
         )}
       </ApiView>
