@@ -1,9 +1,5 @@
 // `medtrace node enrol|add|token|revoke`: the node's side of enrolment (key and CSR made here, the
 // key never leaves this machine) and the consortium admin's node management against a server.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { DEFAULT_CREDENTIALS, NODE_FILE } from "../../edge/config.ts";
-import { createNodeKeyAndCsr } from "../../server/pki/index.ts";
 import { EXIT, output, parse, UsageError } from "../args.ts";
 
 class ServerReplyError extends Error {
@@ -46,19 +42,6 @@ function bearerOf(v: string | undefined): string {
   return t;
 }
 
-function writeSecretFile(path: string, text: string, mode: number): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, text, { mode });
-}
-
-/** Records the node id in NODE_DIR/node.json so `node run --dir` finds it. */
-function recordNodeId(dir: string, nodeId: string): void {
-  const path = join(dir, NODE_FILE);
-  const current = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>) : {};
-  if (current.nodeId === nodeId) return;
-  writeFileSync(path, `${JSON.stringify({ ...current, nodeId }, null, 2)}\n`);
-}
-
 export async function enrolNode(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
@@ -67,31 +50,17 @@ export async function enrolNode(argv: string[]): Promise<number> {
   );
   if (!values.server || !values.token || !values["node-id"])
     throw new UsageError("expected 'node enrol --server URL --token T --node-id ID [--dir D]'");
-  const dir = resolve(values.dir ?? ".");
-  const nodeId = values["node-id"];
-  const c = DEFAULT_CREDENTIALS;
-  const paths = { key: join(dir, c.key), cert: join(dir, c.cert), ca: join(dir, c.ca), serverKey: join(dir, c.serverKey) };
-  if (existsSync(paths.key) && !values.force)
-    throw new UsageError(`${paths.key} exists; pass --force to replace this node's key`);
-  const { keyPem, csrPem } = await createNodeKeyAndCsr(nodeId);
-  const r = await callServer(values.server, "POST", `api/nodes/${encodeURIComponent(nodeId)}/enrol`, { token: values.token, csr: csrPem });
-  writeSecretFile(paths.key, keyPem, 0o600);
-  writeSecretFile(paths.cert, String(r.certPem), 0o644);
-  writeSecretFile(paths.ca, String(r.caPem), 0o644);
-  writeSecretFile(paths.serverKey, String(r.serverKeyPem), 0o644);
-  const summary = {
-    nodeId,
-    consortiumId: r.consortiumId,
-    nodeUrl: r.nodeUrl,
-    keyFingerprint: r.keyFingerprint,
-    serial: r.serial,
-  };
-  writeSecretFile(join(dir, "identity", "enrolment.json"), `${JSON.stringify(summary, null, 2)}\n`, 0o644);
-  recordNodeId(dir, nodeId);
-  output(values.json ?? false).result({ ok: true, dir, ...summary }, [
-    `node ${nodeId} enrolled in ${String(r.consortiumId)}; credentials in ${join(dir, "identity")}`,
-    `  key fingerprint ${String(r.keyFingerprint)}: confirm it with your consortium admin`,
-    `  run it with: medtrace node run --server ${String(r.nodeUrl)} --dir ${dir}`,
+  const { enrolNode: enrol, EnrolError } = await import("../../edge/enrol.ts");
+  const r = await enrol({ server: values.server, token: values.token, nodeId: values["node-id"], dir: values.dir ?? ".", force: values.force ?? false }).catch(
+    (e: Error & { status?: number }) => {
+      if (e instanceof EnrolError && (e.status === 401 || e.status === 403)) throw new ServerReplyError(e.code, e.message, EXIT.refused);
+      throw e;
+    },
+  );
+  output(values.json ?? false).result({ ok: true, ...r }, [
+    `node ${r.nodeId} enrolled in ${r.consortiumId}; credentials in ${r.dir}/identity`,
+    `  key fingerprint ${r.keyFingerprint}: confirm it with your consortium admin`,
+    `  run it with: medtrace node run --server ${r.nodeUrl} --dir ${r.dir}`,
   ]);
   return EXIT.ok;
 }

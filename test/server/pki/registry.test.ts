@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +6,6 @@ import { after, before, describe, test } from "node:test";
 import { type Database, openDatabase } from "../../../src/server/db/index.ts";
 import { type ConsortiumCa, createCa, createNodeKeyAndCsr, NodeRegistry } from "../../../src/server/pki/index.ts";
 import { startPostgres, type TestPostgres } from "../../support/postgres.ts";
-
 
 for (const backend of ["sqlite", "postgres"] as const) {
   describe(`node registry (${backend})`, () => {
