@@ -33,7 +33,8 @@ const ROUTES: RoutePlugin[] = [healthRoutes, authRoutes, userRoutes, auditRoutes
 export interface BuildOptions {
   /** Serve HTTPS with this key pair (PEM); without it, plain HTTP (the CLI allows that on loopback only). */
   https?: { key: string | Buffer; cert: string | Buffer };
-  logger?: boolean;
+  /** fastify's pino logger; `{ level: "warn" }` logs failures without request lines (whose URLs may carry grant tokens). */
+  logger?: boolean | { level: string };
   /** Extra route plugins (tests, demo). */
   routes?: RoutePlugin[];
 }

@@ -45,7 +45,7 @@ export const serverCommand: Command = {
       consortiumId: values.consortium,
       tls: values["tls-cert"] ? { certFile: values["tls-cert"], keyFile: values["tls-key"]! } : undefined,
       oidc: oidcOf(values),
-    });
+    }, { logger: { level: "warn" } });
     const { ctx, url, firstAdmin } = running;
     output(values.json ?? false).result(
       {
