@@ -59,7 +59,7 @@ export class FlSessions {
     for (const r of open) {
       const { coordinator, step } = await Coordinator.restore(this.store, r.id, this.deps(), Date.now());
       this.live.set(r.id, { c: coordinator, owner: r.created_by, queue: Promise.resolve(), listeners: new Set(), released: false });
-      this.enqueue(r.id, step);
+      void this.enqueue(r.id, step).catch(() => {}); // a storage failure is raised as an alert
     }
     this.timer = setInterval(() => this.tickAll(), this.opts.tickMs ?? 1000);
     this.timer.unref();
@@ -186,30 +186,22 @@ export class FlSessions {
     if (l.owner !== user.id) throw forbidden("only the session's creator may do this");
   }
 
+  /** One coordinator transition and its commit and sends, in one slot of the session's queue:
+   * nothing else touches the coordinator between a step and its write-ahead commit (§1.8). */
   private transition(id: string, f: () => Step): Promise<void> {
     const l = this.live.get(id) as Live;
-    let step: Step | undefined;
-    let err: unknown;
-    const run = l.queue.then(() => {
-      try {
-        step = f();
-      } catch (e) {
-        err = e;
-      }
-    });
-    l.queue = run.catch(() => {});
-    return run.then(async () => {
-      if (err) throw err;
-      await this.enqueue(id, step as Step);
-    });
+    const run = l.queue.then(() => this.apply(id, l, f()));
+    l.queue = run.catch((e) => this.storageFailure(id, e));
+    return run;
   }
 
-  /** Commits a step, then sends its tasks and publishes its events, in order per session. */
   private enqueue(id: string, step: Step): Promise<void> {
-    const l = this.live.get(id) as Live;
-    const run = l.queue.then(() => this.apply(id, l, step));
-    l.queue = run.catch((e) => this.ctx.alerts.raise({ kind: "fl.session.storage", severity: "critical", message: `session ${id}: ${(e as Error).message}` }).then(() => {}, () => {}));
-    return run;
+    return this.transition(id, () => step);
+  }
+
+  private async storageFailure(id: string, e: unknown): Promise<void> {
+    if (e instanceof HttpError) return; // a refused request, not a storage problem
+    await this.ctx.alerts.raise({ kind: "fl.session.storage", severity: "critical", message: `session ${id}: ${(e as Error).message}` }).catch(() => {});
   }
 
   private async apply(id: string, l: Live, step: Step): Promise<void> {
