@@ -2,7 +2,7 @@
 // folder in the OS temp dir with the master secret (0600), the API server on SQLite with its node
 // port and consortium CA, accounts made through the users API, and three hospitals enrolled with
 // one-time tokens and CSRs, each running the edge agent that dials the node port over mTLS.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMasterFile, readMasterFile, type MasterSecret } from "../crypto/index.ts";
@@ -84,6 +84,10 @@ export async function startDemoPlatform(opts: PlatformOptions): Promise<DemoPlat
     keyFile,
     consortiumId: DEMO_CONSORTIUM,
     ...(opts.tls ? { tls: opts.tls } : {}),
+  }).catch((err: unknown) => {
+    // Nothing of this run is worth keeping when the server could not even start.
+    rmSync(workDir, { recursive: true, force: true });
+    throw err;
   });
   const hospitals: DemoHospital[] = [];
   const close = async () => {

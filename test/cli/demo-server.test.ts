@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { dataRoot } from "../../src/util/data-path.ts";
@@ -68,5 +69,19 @@ describe("medtrace demo", () => {
     const r = await medtrace(["demo", "--once", "--json", "--port", "http"], 60_000);
     assert.equal(r.code, 2);
     assert.match(JSON.parse(r.stdout).message, /--port/);
+  });
+
+  test("a port in use is a usage error that names the port", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    const address = busy.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    try {
+      const r = await medtrace(["demo", "--once", "--json", "--port", String(port)], 90_000);
+      assert.equal(r.code, 2, r.stdout);
+      assert.match(JSON.parse(r.stdout).message, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`));
+    } finally {
+      busy.close();
+    }
   });
 });

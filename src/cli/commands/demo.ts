@@ -55,7 +55,10 @@ async function platformDemo(argv: string[]): Promise<number> {
 
   const data = await resolveDemoData({ ...(values.data ? { dataFlag: values.data } : {}), download: !values.offline, onProgress: progressBar("downloading PneumoniaMNIST") });
   say(`medtrace demo: ${data.description}`);
-  const platform = await startDemoPlatform({ data, host, port, ...(tls ? { tls } : {}), say });
+  const platform = await startDemoPlatform({ data, host, port, ...(tls ? { tls } : {}), say }).catch((err: Error & { code?: string }) => {
+    if (err.code === "EADDRINUSE") throw new UsageError(`port ${port} on ${host} is in use: pick another with --port N (0 takes any free port)`);
+    throw err;
+  });
   try {
     const story = await runLeakStory(platform, say);
     const summary = summaryOf(platform, story, data, !once);
