@@ -35,7 +35,12 @@ type Db = Database.Database;
 const PAGE_SIZE = 16_384;
 type Row = Record<string, unknown>;
 
-const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Buffer);
+// A view, not a copy: each Buffer the driver returns is fresh and owned by nobody else, and
+// copying every body, twice per entry on an audit, was a tenth of the audit's CPU time.
+const u8 = (b: unknown): Uint8Array => {
+  const x = b as Buffer;
+  return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+};
 
 /** Maps driver errors raised by the ledger's triggers and constraints to ledger codes. */
 export function mapSqliteError(err: unknown): unknown {
