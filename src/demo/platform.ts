@@ -112,7 +112,9 @@ export async function startDemoPlatform(opts: PlatformOptions): Promise<DemoPlat
       hospitals.push(hospital);
       say(`${hospital.nodeId}: enrolled (key ${hospital.keyFingerprint.slice(0, 23)}...), ${folder.ctSlices} CT slices, ${folder.chestImages} chest X-rays (${labelSummary(folder.labels)}), connected over mTLS`);
     }
-    await waitForNodes(api, admin.token, hospitals.map((h) => h.nodeId));
+    // The hospital admin's view of the consortium (GET /api/nodes) is what says the story can start.
+    await waitForNodes(api, logins.hospitalAdmin.token, hospitals.map((h) => h.nodeId));
+    say(`${logins.hospitalAdmin.username} sees ${hospitals.length} hospitals connected (GET /api/nodes)`);
     return { workDir, keyFile, master, server, api, nodeUrl: hospitals[0]?.nodeUrl ?? "", caFingerprint: ca.caKeyFingerprint, logins, hospitals, close };
   } catch (err) {
     await close();
@@ -162,10 +164,10 @@ async function enrolAndRun(api: ApiClient, adminToken: string, folder: HospitalF
 }
 
 /** The server's own view: every hospital listed as connected. */
-async function waitForNodes(api: ApiClient, adminToken: string, nodeIds: string[], timeoutMs = 60_000): Promise<void> {
+async function waitForNodes(api: ApiClient, token: string, nodeIds: string[], timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const { nodes } = await api.json<{ nodes: { nodeId: string; connection: unknown }[] }>("GET", "/api/nodes", { token: adminToken });
+    const { nodes } = await api.json<{ nodes: { nodeId: string; connection: unknown }[] }>("GET", "/api/nodes", { token });
     const connected = new Set(nodes.filter((n) => n.connection).map((n) => n.nodeId));
     if (nodeIds.every((id) => connected.has(id))) return;
     if (Date.now() > end) throw new Error(`hospitals not connected after ${timeoutMs} ms: ${nodeIds.filter((id) => !connected.has(id)).join(", ")}`);
