@@ -1,11 +1,12 @@
 // `medtrace demo`: the product on this machine (server, three hospitals, a data request, a leak
 // traced), and `medtrace demo watermark`: the offline watermark and ledger stories.
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LeakStory } from "../../demo/leak-story.ts";
 import type { DemoPlatform } from "../../demo/platform.ts";
 import { isLoopback } from "../../server/config.ts";
+import { WEB_ROOT } from "../../server/routes/web.ts";
 import { dataRoot } from "../../util/data-path.ts";
 import { EXIT, output, parse, UsageError } from "../args.ts";
 import type { Command } from "./types.ts";
@@ -95,7 +96,7 @@ function closingLines(p: DemoPlatform, dicomweb: string, once: boolean): string[
   const urls = urlsOf(p, dicomweb);
   return [
     "",
-    `web UI        ${urls.web}`,
+    `web UI        ${urls.web}${existsSync(join(WEB_ROOT, "index.html")) ? "" : "   (not built: run 'npm run build:web' first)"}`,
     `API docs      ${urls.docs}`,
     `DICOMweb      ${urls.dicomweb}   (bearer: ${p.logins.scientist.username}'s token, or a grant token)`,
     `node port     ${urls.nodePort}   (HTTP/2, mTLS, consortium CA)`,
