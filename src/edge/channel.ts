@@ -197,7 +197,9 @@ class Channel implements NodeChannel {
         minVersion: "TLSv1.3",
         maxVersion: "TLSv1.3",
         settings: { initialWindowSize: 8 * 1024 * 1024 },
-      });
+        // Request/response pairs are latency-bound: no Nagle delay (passed down to net.connect).
+        noDelay: true,
+      } as http2.SecureClientSessionOptions);
       this.session = session;
       const fail = (e: Error) => {
         session.destroy();
