@@ -10,9 +10,11 @@ import { loadNodeKeys } from "./config.ts";
 import { EdgeError } from "./errors.ts";
 import { EdgeHandler } from "./handler.ts";
 import { type DataSource, openSource } from "./sources/index.ts";
+import { type EdgeTraining, startTraining } from "./training.ts";
 
 export interface RunningNode {
   handler: EdgeHandler;
+  training: EdgeTraining;
   channel: NodeChannel;
   source: DataSource;
   /** Publishes the catalogue if it differs from the last one published (or `force`). */
@@ -26,7 +28,8 @@ export type AgentEvent =
   | ChannelEvent
   | { kind: "catalogue-published"; entries: number }
   | { kind: "approval-published"; requestId: string; status: string }
-  | { kind: "publish-failed"; what: string; reason: string };
+  | { kind: "publish-failed"; what: string; reason: string }
+  | { kind: "training"; message: string };
 
 export interface StartOptions {
   /** The server's node port, e.g. https://server.example:8444. */
@@ -65,6 +68,7 @@ export function startNode(cfg: NodeConfig, opts: StartOptions): RunningNode {
   };
   const source = openSource(cfg.source, sourceOptions(cfg));
   const handler = createEdgeHandler(cfg, source);
+  const training = startTraining(cfg, source, loadNodeKeys(cfg.dir, cfg.nodeId).catalogue, (line) => opts.onEvent?.({ kind: "training", message: line }));
   let lastDigest = "";
   let timer: NodeJS.Timeout | undefined;
   const publishCatalogue = async (force = false): Promise<boolean> => {
@@ -92,7 +96,7 @@ export function startNode(cfg: NodeConfig, opts: StartOptions): RunningNode {
     url: opts.serverUrl,
     nodeId: cfg.nodeId,
     ...credentials,
-    handler: handler.handle,
+    handler: training.handle(handler.handle),
     onEvent: (e) => {
       opts.onEvent?.(e);
       if (e.kind === "connected") void publishSafely(true);
@@ -108,6 +112,7 @@ export function startNode(cfg: NodeConfig, opts: StartOptions): RunningNode {
   approvalTimer.unref();
   return {
     handler,
+    training,
     channel,
     source,
     publishCatalogue,
@@ -118,6 +123,7 @@ export function startNode(cfg: NodeConfig, opts: StartOptions): RunningNode {
       timer = undefined;
       approvalTimer = undefined;
       await channel.close();
+      await training.close();
       await source.close();
     },
   };

@@ -8,6 +8,7 @@ import { createMasterFile, deriveKey, readMasterFile } from "../crypto/index.ts"
 import { EdgeError } from "./errors.ts";
 import type { EdgeKeys } from "./handler.ts";
 import { DEFAULT_POLICY, type EdgePolicy, policySchema } from "./policy.ts";
+import { DEFAULT_TRAINING, type TrainingPolicy, trainingPolicySchema } from "./training-policy.ts";
 
 export const NODE_FILE = "node.json";
 export const SECRET_FILE = "edge-secret.json";
@@ -20,6 +21,7 @@ const nodeFileSchema = z.strictObject({
   labelsCsv: z.string().min(1).optional(),
   labelAttribute: z.string().min(1).optional(),
   policy: policySchema.partial().optional(),
+  training: trainingPolicySchema.optional(),
   /** PEM files written at enrolment, relative to NODE_DIR. */
   credentials: z
     .strictObject({ key: z.string(), cert: z.string(), ca: z.string(), serverKey: z.string() })
@@ -43,6 +45,8 @@ export interface NodeConfig {
   labelsCsv?: string;
   labelAttribute?: string;
   policy: EdgePolicy;
+  /** Federated training: datasets offered and sessions accepted (none by default). */
+  training: TrainingPolicy;
   /** Paths of the enrolment PEM files. */
   credentials: NodeCredentials;
   catalogueIntervalSeconds: number;
@@ -92,6 +96,7 @@ export function loadNodeConfig(dirArg: string, over: ConfigOverrides = {}): Node
     dir,
     source,
     policy: { ...DEFAULT_POLICY, ...file.policy },
+    training: file.training ?? DEFAULT_TRAINING,
     credentials: { key: inDir(creds.key), cert: inDir(creds.cert), ca: inDir(creds.ca), serverKey: inDir(creds.serverKey) },
     catalogueIntervalSeconds: file.catalogueIntervalSeconds ?? 300,
   };

@@ -13,10 +13,13 @@ const taskBody = z.strictObject({
   type: z.string().max(40),
   frame: z.string().max(2 * 1024 * 1024).regex(/^[A-Za-z0-9_-]*$/),
   model: z.string().regex(/^[A-Za-z0-9_-]*$/).optional(),
+  // the certificates of the nodes whose adverts a secagg.u1 carries; the node checks them against
+  // its pinned CA (the library only carries them)
+  peers: z.array(z.string().max(8192)).max(256).optional(),
 });
 
-export function encodeTask(t: ServerTask, model?: Uint8Array): z.output<typeof taskBody> {
-  return { type: t.type, frame: b64(t.frame), ...(model ? { model: b64(model) } : {}) };
+export function encodeTask(t: ServerTask, model?: Uint8Array, peers?: string[]): z.output<typeof taskBody> {
+  return { type: t.type, frame: b64(t.frame), ...(model ? { model: b64(model) } : {}), ...(peers ? { peers } : {}) };
 }
 
 /** The reply frames of a node, bounded so a node cannot flood one step. */

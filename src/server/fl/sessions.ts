@@ -38,6 +38,7 @@ export class FlSessions {
   private readonly live = new Map<string, Live>();
   private readonly store: DbSessionStore;
   private nodeKeys = new Map<string, KeyObject>();
+  private nodeCerts = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private keyTimer?: NodeJS.Timeout;
   private readonly serverKey: KeyObject;
@@ -174,12 +175,16 @@ export class FlSessions {
   private async loadNodeKeys(): Promise<void> {
     const rows = await this.ctx.database.db.selectFrom("nodes").select(["node_id", "cert_pem"]).where("status", "=", "active").execute();
     const keys = new Map<string, KeyObject>();
+    const certs = new Map<string, string>();
     for (const r of rows) {
       if (!r.cert_pem) continue;
       const k = new X509Certificate(r.cert_pem).publicKey;
-      if (k.asymmetricKeyType === "ed25519") keys.set(r.node_id, k);
+      if (k.asymmetricKeyType !== "ed25519") continue;
+      keys.set(r.node_id, k);
+      certs.set(r.node_id, r.cert_pem);
     }
     this.nodeKeys = keys;
+    this.nodeCerts = certs;
   }
 
   private owned(l: Live, user: { id: string }): void {
@@ -223,9 +228,12 @@ export class FlSessions {
     const hub = this.ctx.hub;
     if (!hub) return;
     const model = t.type === "round.start" || t.type === "session.end" ? weightBytes(l.c.model().weights) : undefined;
+    // a node verifies the other nodes' adverts with their CA-certified keys (§6.4): it gets the
+    // certificates with the task that carries the adverts
+    const peers = t.type === "secagg.u1" ? [...this.nodeCerts.values()] : undefined;
     const timeoutMs = Math.max(1000, (t.deadline ?? Date.now() + 120_000) - Date.now());
     hub
-      .call(t.nodeId, FL_TASK, encodeTask(t, model), { timeoutMs })
+      .call(t.nodeId, FL_TASK, encodeTask(t, model, peers), { timeoutMs })
       .then((r) => {
         for (const frame of taskReplyFrames(r.blobs)) {
           void this.transition(id, () => l.c.handle({ from: t.nodeId, frame }, Date.now())).catch(() => {});
