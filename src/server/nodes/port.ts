@@ -212,7 +212,14 @@ class NodePortServer implements NodePort {
   async listen(): Promise<void> {
     const hosts = this.opts.certHosts ?? [this.opts.host];
     const creds = await issueServerCertificate(this.opts.ca, hosts);
-    this.server.setSecureContext({ key: creds.keyPem, cert: creds.certPem, ca: [creds.caPem] });
+    // A new secure context replaces the versions given at creation: they are repeated here.
+    this.server.setSecureContext({
+      key: creds.keyPem,
+      cert: creds.certPem,
+      ca: [creds.caPem],
+      minVersion: "TLSv1.3",
+      maxVersion: "TLSv1.3",
+    });
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(this.opts.port, this.opts.host, () => {
