@@ -242,7 +242,9 @@ class NodePortServer implements NodePort {
   }
 
   onMessage(type: string, handler: MessageHandler): void {
-    if (RESERVED_TYPES.has(type)) throw new HubError("bad-reply", `'${type}' is a transport message`);
+    // "hello" may be watched (presence); the other transport messages belong to the hub.
+    if (RESERVED_TYPES.has(type) && type !== "hello")
+      throw new HubError("bad-reply", `'${type}' is a transport message`);
     this.handlers.set(type, [...(this.handlers.get(type) ?? []), handler]);
   }
 

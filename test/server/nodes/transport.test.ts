@@ -9,10 +9,12 @@ describe("node transport: a valid node", () => {
   let creds: NodeCreds;
   let ch: NodeChannel;
   const published: { nodeId: string; json: unknown; blobs: Uint8Array[] }[] = [];
+  const hellos: string[] = [];
 
   before(async () => {
     h = await startHarness();
     creds = await h.enrol("hosp-a");
+    h.port.onMessage("hello", (nodeId) => void hellos.push(nodeId));
     h.port.onMessage("catalogue.publish", (nodeId, json, blobs) => {
       published.push({ nodeId, json, blobs });
     });
@@ -71,11 +73,13 @@ describe("node transport: a valid node", () => {
     assert.deepEqual([...published[0].blobs[0]], [9, 9]);
   });
 
-  test("calls to unknown nodes are refused at once", async () => {
+  test("calls to unknown nodes are refused at once; transport types cannot be subscribed", async () => {
     await assert.rejects(h.port.call("nobody", "echo", {}), { code: "unknown-node" });
+    assert.throws(() => h.port.onMessage("task.reply", () => undefined), /transport message/);
   });
 
-  test("the node's clock offset comes from the signed hello reply", () => {
+  test("the node's clock offset comes from the signed hello reply; hellos can be watched", () => {
+    assert.deepEqual(hellos, ["hosp-a"]);
     assert.ok(Math.abs(ch.clockOffsetMs()) < 5_000);
   });
 
