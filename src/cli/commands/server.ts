@@ -6,6 +6,7 @@ import type { Command } from "./types.ts";
 const OPTIONS = {
   host: { type: "string" },
   port: { type: "string" },
+  "node-port": { type: "string" },
   "data-dir": { type: "string" },
   db: { type: "string" },
   "tls-cert": { type: "string" },
@@ -22,13 +23,16 @@ const OPTIONS = {
 export const serverCommand: Command = {
   name: "server",
   usage: [
-    "server [--host H] [--port N] [--data-dir D] [--db URL] [--tls-cert F --tls-key F] [--key-file F]",
+    "server [--host H] [--port N] [--node-port N] [--data-dir D] [--db URL] [--tls-cert F --tls-key F] [--key-file F]",
     "       [--oidc-issuer URL --oidc-jwks URL --oidc-audience A [--oidc-roles-claim C]]   central API server",
   ],
   async run(argv) {
     const { values } = parse(argv, OPTIONS, []);
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError("--port must be 0..65535");
+    // Edge nodes dial this HTTP/2 mTLS port (default 8444); --port 0 (any free port) picks a free one for it too.
+    const nodePort = values["node-port"] !== undefined ? Number(values["node-port"]) : port === 0 ? 0 : 8444;
+    if (!(Number.isInteger(nodePort) && nodePort >= 0 && nodePort <= 65535)) throw new UsageError("--node-port must be 0..65535");
     if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) throw new UsageError("--tls-cert and --tls-key go together");
     const host = values.host ?? "127.0.0.1";
     if (!values["tls-cert"] && !isLoopback(host))
@@ -39,6 +43,7 @@ export const serverCommand: Command = {
     const running = await startServer({
       host: values.host,
       port,
+      nodePort,
       dataDir: values["data-dir"],
       dbUrl: values.db,
       keyFile: values["key-file"],
@@ -52,6 +57,7 @@ export const serverCommand: Command = {
         ok: true,
         url,
         docs: `${url}/api/docs`,
+        nodeUrl: (ctx.hub as { url?: string } | undefined)?.url,
         dataDir: ctx.config.dataDir,
         database: redactUrl(ctx.config.dbUrl),
         ...(firstAdmin ? { firstAdmin } : {}),
@@ -60,6 +66,7 @@ export const serverCommand: Command = {
         `medtrace server listening on ${url}`,
         `  API docs   ${url}/api/docs`,
         `  health     ${url}/api/health`,
+        `  nodes      ${(ctx.hub as { url?: string } | undefined)?.url} (HTTP/2, mutual TLS with the consortium CA)`,
         `  data       ${ctx.config.dataDir}, database ${redactUrl(ctx.config.dbUrl)}`,
         ...(firstAdmin
           ? [
