@@ -24,6 +24,8 @@ let nodes: NodeSetup[];
 let pool: Trainer;
 let scientist: string;
 let other: string;
+let dpo: string;
+let hospitalAdmin: string;
 const participants: Participant[] = [];
 const handlers = new Map<string, ReturnType<typeof flTaskHandler>>();
 
@@ -64,12 +66,14 @@ before(async () => {
   await initBackend("wasm");
   dir = mkdtempSync(join(tmpdir(), "medtrace-fl-"));
   server = await startServer({ host: "127.0.0.1", port: 0, dataDir: dir, master: TEST_MASTER });
-  const token = async (name: string, roles: ("data-scientist" | "hospital-admin")[]) => {
+  const token = async (name: string, roles: ("data-scientist" | "hospital-admin" | "dpo")[]) => {
     const u = await server.ctx.users.create({ username: name, password: `pw-${name}-long-enough`, roles, mustChangePassword: false });
     return (await server.ctx.tokens.issue({ sub: u.id, name, roles: u.roles })).token;
   };
   scientist = await token("ds", ["data-scientist"]);
   other = await token("ds2", ["data-scientist"]);
+  dpo = await token("dana", ["dpo"]);
+  hospitalAdmin = await token("hana", ["hospital-admin"]);
   // three hospitals enrolled the real way: one-time token, Ed25519 CSR, certificate of the CA
   const ca = await createCa("test.medtrace");
   const registry = new NodeRegistry(server.ctx.database.db);
@@ -207,4 +211,34 @@ test("the server restarted mid-session restores the session from its records and
   assert.deepEqual(v.history.map((h: { round: number }) => h.round), [1, 2, 3]);
   assert.equal(v.history[0].modelHash, mid.history[0].modelHash, "the checkpoint before the restart is kept");
   for (const h of v.history) assert.equal(h.metrics.participants.length, 3);
+});
+
+test("GET /api/sessions lists a data scientist's own sessions, every session for a dpo, and refuses other roles", async () => {
+  const mine = await call("GET", "/api/sessions", scientist);
+  assert.equal(mine.status, 200, JSON.stringify(mine.body));
+  assert.equal(mine.body.items.length, 2, "the two sessions of the tests above");
+  const [newest, oldest] = mine.body.items;
+  assert.ok(newest.createdAt >= oldest.createdAt, "newest first");
+  for (const s of mine.body.items) {
+    assert.equal(s.createdBy.username, "ds");
+    assert.equal(s.state, "completed");
+    assert.match(s.planHash, /^[0-9a-f]{64}$/);
+    assert.match(s.modelHash, /^[0-9a-f]{64}$/);
+  }
+  assert.equal(newest.modelHash, (await call("GET", `/api/sessions/${newest.id}`, scientist)).body.modelHash);
+  assert.deepEqual((await call("GET", "/api/sessions", other)).body.items, [], "another data scientist sees none of them");
+  const all = await call("GET", "/api/sessions", dpo);
+  assert.deepEqual(all.body.items.map((s: { id: string }) => s.id), mine.body.items.map((s: { id: string }) => s.id));
+  assert.equal((await call("GET", "/api/sessions?limit=1", scientist)).body.items[0].id, newest.id);
+  for (const [token, path, status] of [
+    [hospitalAdmin, "/api/sessions", 403],
+    [undefined, "/api/sessions", 401],
+    [scientist, "/api/sessions?limit=0", 400],
+    [scientist, "/api/sessions?limit=abc", 400],
+    [scientist, "/api/sessions?owner=x", 400],
+  ] as const) {
+    const r = await call("GET", path, token);
+    assert.equal(r.status, status, `${path}: ${JSON.stringify(r.body)}`);
+    assert.equal(typeof r.body?.error, "string");
+  }
 });

@@ -20,6 +20,7 @@ import { userPseudonym } from "../../tracing/keys.ts";
 import type { ServerContext } from "../context.ts";
 import { badRequest, conflict, forbidden, HttpError, notFound } from "../errors.ts";
 import { serverFlSigningKey } from "../nodes/keys.ts";
+import { seesEverySession } from "./access.ts";
 import { DbSessionStore } from "./store.ts";
 
 export type Listener = (e: SessionEvent) => void;
@@ -100,7 +101,7 @@ export class FlSessions {
   get(id: string, user: { id: string; roles: string[] }): Live {
     const l = this.live.get(id);
     if (!l) throw notFound(`no training session ${id}`);
-    if (l.owner !== user.id && !user.roles.some((r) => r === "consortium-admin" || r === "dpo"))
+    if (l.owner !== user.id && !seesEverySession(user))
       throw forbidden("only the session's creator, a consortium-admin or a dpo may see it");
     return l;
   }

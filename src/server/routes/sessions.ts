@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { requireRole } from "../auth/index.ts";
 import type { ServerContext } from "../context.ts";
+import { seesEverySession } from "../fl/access.ts";
 import type { FlSessions } from "../fl/sessions.ts";
 import { routeInput } from "../validate.ts";
 
@@ -13,6 +14,10 @@ const TAGS = ["training"];
 
 const idParams = z.strictObject({ id: z.string().uuid("must be a session id (UUID)") });
 const create = routeInput({ body: z.unknown() }, { summary: "Create a training session (returns planHash, seed and warnings)", tags: TAGS });
+const list = routeInput(
+  { query: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+  { summary: "Training sessions, newest first: a data scientist's own; every session for a dpo or consortium-admin", tags: TAGS },
+);
 const one = routeInput({ params: idParams }, { summary: "Session state, round, attempt, phase, participants, metrics", tags: TAGS });
 const events = routeInput({ params: idParams }, { summary: "Session progress as Server-Sent Events", tags: TAGS });
 const act = routeInput({ params: idParams }, { summary: "Start or cancel a session", tags: TAGS });
@@ -54,6 +59,32 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
     request.auditEntity = { type: "fl-session", id: created.id };
     void reply.code(201);
     return created;
+  });
+
+  // Read from the session table, not the live coordinators: listing must not load TensorFlow.js.
+  app.get("/api/sessions", { preHandler: readers, config: { audit: "fl.session.list" }, schema: list.schema }, async (request) => {
+    const { query } = list.parse(request);
+    const user = request.user!;
+    let q = ctx.database.db
+      .selectFrom("fl_sessions as s")
+      .leftJoin("users as u", "u.id", "s.created_by")
+      .select(["s.id", "s.created_by", "u.username", "s.created_at", "s.updated_at", "s.state", "s.plan_hash", "s.model_hash"])
+      .orderBy("s.created_at", "desc")
+      .orderBy("s.id")
+      .limit(query.limit);
+    if (!seesEverySession(user)) q = q.where("s.created_by", "=", user.id);
+    const rows = await q.execute();
+    return {
+      items: rows.map((r) => ({
+        id: r.id,
+        createdBy: { id: r.created_by, username: r.username },
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+        state: r.state,
+        planHash: r.plan_hash,
+        modelHash: r.model_hash,
+      })),
+    };
   });
 
   app.get("/api/sessions/:id", { preHandler: readers, config: { audit: "fl.session.read" }, schema: one.schema }, async (request) => {
