@@ -4,7 +4,7 @@
 // federated training (issue 7) read.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createDicomFromPixels, type PixelImage, readNpz } from "../imaging/index.ts";
+import { createDicomFromPixels, monochromeImage, type PixelImage, readNpz } from "../imaging/index.ts";
 import type { DemoData } from "./data.ts";
 import { SYNTHETIC_LABEL, syntheticChestImages, syntheticCtSeries } from "./synthetic.ts";
 
@@ -60,18 +60,7 @@ function chestSet(data: DemoData, count: number): ChestSet {
 
 function chestImage(pixels: Uint8Array): PixelImage {
   const side = Math.round(Math.sqrt(pixels.length));
-  return {
-    rows: side,
-    cols: side,
-    frames: 1,
-    samplesPerPixel: 1,
-    bitsAllocated: 8,
-    bitsStored: 8,
-    highBit: 7,
-    pixelRepresentation: 0,
-    photometric: "MONOCHROME2",
-    planes: [Int32Array.from(pixels)],
-  };
+  return monochromeImage([Int32Array.from(pixels)], { rows: side, cols: side, bits: 8 });
 }
 
 /**

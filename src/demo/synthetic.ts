@@ -1,7 +1,7 @@
 // The demo's fallback when no real images can be had: generated phantoms, labelled SYNTHETIC in
 // every file (PatientName, SeriesDescription), so nobody mistakes them for patient data.
 // Deterministic from a seed, so two runs of the demo tell the same story.
-import { createDicomFromPixels, newUid, type PixelImage } from "../imaging/index.ts";
+import { createDicomFromPixels, monochromeImage, newUid } from "../imaging/index.ts";
 
 export const SYNTHETIC_LABEL = "SYNTHETIC PHANTOM - NOT PATIENT DATA";
 
@@ -57,7 +57,7 @@ export function syntheticCtSeries(slices = 24, size = 256, seed = 7): Uint8Array
       }
     }
     out.push(
-      createDicomFromPixels(ctImage(plane, size), {
+      createDicomFromPixels(monochromeImage([plane], { rows: size, cols: size, bits: 16, signed: true }), {
         modality: "CT",
         bodyPartExamined: "HEAD",
         patientName: "SYNTHETIC^PHANTOM",
@@ -86,20 +86,6 @@ function inside(e: Ellipsoid, x: number, y: number, z: number): boolean {
   return dx * dx + dy * dy + dz * dz <= 1;
 }
 
-function ctImage(plane: Int32Array, size: number): PixelImage {
-  return {
-    rows: size,
-    cols: size,
-    frames: 1,
-    samplesPerPixel: 1,
-    bitsAllocated: 16,
-    bitsStored: 16,
-    highBit: 15,
-    pixelRepresentation: 1,
-    photometric: "MONOCHROME2",
-    planes: [plane],
-  };
-}
 
 export interface SyntheticChestSet {
   /** 28x28 uint8 images, raster order. */

@@ -39,6 +39,7 @@ export {
 } from "./dicom-write.ts";
 export { ImagingError, type ImagingErrorCode } from "./errors.ts";
 export { pixelSha256, planePixelSha256 } from "./hash.ts";
+export { type MonochromeShape, monochromeImage } from "./monochrome.ts";
 export { type NrrdVolume, seriesToNrrd } from "./nrrd.ts";
 export { type NpyArray, type NpyData, type NpyDtype, npyToImage, readNpy, readNpz } from "./npy.ts";
 export { readPng, writePng } from "./png.ts";

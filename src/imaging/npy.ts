@@ -2,6 +2,7 @@
 // medtrace's data needs: little-endian (or byte-order-free) numeric dtypes in C order.
 import { unzipSync } from "fflate";
 import { ImagingError, parseError } from "./errors.ts";
+import { monochromeImage } from "./monochrome.ts";
 import type { PixelImage } from "./types.ts";
 
 export type NpyDtype =
@@ -196,16 +197,5 @@ export function npyToImage(arr: NpyArray, index?: number): PixelImage {
   const planes: Int32Array[] = [];
   for (let f = first; f < first + count; f++)
     planes.push(Int32Array.from(data.subarray(f * n, (f + 1) * n)));
-  return {
-    rows,
-    cols,
-    frames: count,
-    samplesPerPixel: 1,
-    bitsAllocated: kind.bits,
-    bitsStored: kind.bits,
-    highBit: kind.bits - 1,
-    pixelRepresentation: kind.signed ? 1 : 0,
-    photometric: "MONOCHROME2",
-    planes,
-  };
+  return monochromeImage(planes, { rows, cols, bits: kind.bits, signed: kind.signed });
 }
