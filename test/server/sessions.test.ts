@@ -2,38 +2,27 @@
 // nodes enrolled with real certificates of the consortium CA, connected through the in-process
 // node hub to real participants. Input errors get clear 4xx answers.
 import assert from "node:assert/strict";
-import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { unzipSync } from "fflate";
 import { initBackend } from "../../src/fl/backend.ts";
-import { flTaskHandler, InlineBlobs, Participant } from "../../src/fl/protocol/index.ts";
-import type { Trainer } from "../../src/fl/trainer-pool.ts";
-import { InProcessHub } from "../../src/server/data-access/hub-inprocess.ts";
-import { serverFlSigningKey } from "../../src/server/nodes/keys.ts";
-import { createCa, createNodeKeyAndCsr, NodeRegistry } from "../../src/server/pki/index.ts";
 import { type RunningServer, startServer } from "../../src/server/start.ts";
-import { hospitals, type NodeSetup, sharedPool } from "../fl/protocol/harness.ts";
 import { TEST_MASTER } from "./api-helpers.ts";
+import { connectHub, connectTrainingNodes, type TrainingNodes } from "./fl-nodes.ts";
 
 let server: RunningServer;
 let dir: string;
-let nodes: NodeSetup[];
-let pool: Trainer;
+let training: TrainingNodes;
 let scientist: string;
 let other: string;
 let dpo: string;
 let hospitalAdmin: string;
-const participants: Participant[] = [];
-const handlers = new Map<string, ReturnType<typeof flTaskHandler>>();
 
 async function startWithHub(): Promise<void> {
   server = await startServer({ host: "127.0.0.1", port: 0, dataDir: dir, master: TEST_MASTER });
-  const hub = new InProcessHub();
-  server.ctx.hub = hub;
-  for (const [nodeId, h] of handlers) hub.connect(nodeId, h);
+  connectHub(server.ctx, training.handlers);
 }
 
 async function waitFor(id: string, done: (v: any) => boolean): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -74,45 +63,11 @@ before(async () => {
   other = await token("ds2", ["data-scientist"]);
   dpo = await token("dana", ["dpo"]);
   hospitalAdmin = await token("hana", ["hospital-admin"]);
-  // three hospitals enrolled the real way: one-time token, Ed25519 CSR, certificate of the CA
-  const ca = await createCa("test.medtrace");
-  const registry = new NodeRegistry(server.ctx.database.db);
-  const setups = hospitals(3, 150, "3");
-  nodes = [];
-  for (const s of setups) {
-    const { token: t } = await registry.createNode({ nodeId: s.nodeId, createdBy: "admin" });
-    const kc = await createNodeKeyAndCsr(s.nodeId);
-    await registry.enrol(ca, { nodeId: s.nodeId, token: t, csrPem: kc.csrPem });
-    const signKey = createPrivateKey(kc.keyPem);
-    nodes.push({ ...s, signKey, publicKey: createPublicKey(signKey), nodeSecret: randomBytes(32) });
-  }
-  const shared = await sharedPool({}, nodes);
-  pool = shared.pool;
-  const hub = new InProcessHub();
-  server.ctx.hub = hub;
-  const keys = new Map(nodes.map((n) => [n.nodeId, n.publicKey]));
-  for (const n of nodes) {
-    const blobs = new InlineBlobs();
-    const p = new Participant({
-      nodeId: n.nodeId,
-      signKey: n.signKey,
-      nodeSecret: n.nodeSecret,
-      serverKey: createPublicKey(serverFlSigningKey(TEST_MASTER)),
-      peerKey: (id) => keys.get(id),
-      datasets: [n.data],
-      approve: () => true,
-      fetchBlob: blobs.fetch,
-      makeTrainer: shared.makeTrainer(n.nodeId),
-    });
-    participants.push(p);
-    handlers.set(n.nodeId, flTaskHandler(p, blobs));
-    hub.connect(n.nodeId, handlers.get(n.nodeId)!);
-  }
+  training = await connectTrainingNodes(server.ctx, { perNode: 150, seed: "3" });
 });
 
 after(async () => {
-  for (const p of participants) await p.close();
-  await pool?.close();
+  await training?.close();
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -191,7 +146,7 @@ test("a session trains across three enrolled nodes, releases tfjs and ONNX, and 
   const body = released[0].body as { sessionId: string; modelSha256: { tfjs: string }; hospitals: string[] };
   assert.equal(body.sessionId, id);
   assert.equal(body.modelSha256.tfjs, v.modelHash);
-  assert.deepEqual(body.hospitals, nodes.map((n) => n.nodeId));
+  assert.deepEqual(body.hospitals, training.nodes.map((n) => n.nodeId));
 });
 
 test("the server restarted mid-session restores the session from its records and finishes it", async () => {
