@@ -23,7 +23,10 @@ import { serverFlSigningKey } from "../nodes/keys.ts";
 import { seesEverySession } from "./access.ts";
 import { DbSessionStore } from "./store.ts";
 
-export type Listener = (e: SessionEvent) => void;
+/** The protocol's events, and one the server adds: a node's final evaluation arrived. It is a record
+ * with no protocol event, and without it a live view would not learn that finalEval changed. */
+export type ServerSessionEvent = SessionEvent | { type: "final.eval"; sessionId: string; at: number; nodeId: string };
+export type Listener = (e: ServerSessionEvent) => void;
 
 interface Live {
   c: Coordinator;
@@ -219,6 +222,7 @@ export class FlSessions {
     }
     for (const t of step.tasks) this.send(id, l, t);
     for (const e of step.events) await this.publish(id, l, e);
+    for (const r of step.records) if (r.kind === "final.eval") for (const fn of l.listeners) fn({ type: "final.eval", sessionId: id, at: r.at, nodeId: r.nodeId });
     if (l.c.status === "completed" && !l.released) {
       l.released = true;
       await this.release(id, l).catch((e) => this.ctx.alerts.raise({ kind: "fl.release.failed", severity: "warning", message: `session ${id}: ${(e as Error).message}` }));

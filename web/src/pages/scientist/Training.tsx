@@ -1,33 +1,26 @@
-// Start a federated training session (defaults of federated-learning.md §1.2) and list past ones.
+// Start a federated training session (defaults of federated-learning.md §1.2) and list the
+// sessions the server shows this user (GET /api/sessions: one's own; every one for a dpo).
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { api } from "../../lib/api.ts";
-import { ErrorBox } from "../../components/Status.tsx";
+import { listOf, useApi } from "../../lib/useApi.ts";
+import { ApiView, ErrorBox } from "../../components/Status.tsx";
 import { Table, formatTime } from "../../components/Table.tsx";
 
 // src/fl/strategies STRATEGY_NAMES (robust ones need secure aggregation off: the server says so).
 const STRATEGIES = ["fedavg", "fedprox", "fedadam", "fedyogi", "median", "trimmed-mean", "krum", "multi-krum"];
 
-interface RecentSession {
+interface SessionRow {
   id: string;
-  name: string;
+  createdBy: { id: string; username: string | null };
   createdAt: string;
-}
-
-// The server lists no sessions (GET /api/sessions/:id only), so the ids started here are kept here.
-const RECENT_KEY = "medtrace.sessions";
-function readRecent(): RecentSession[] {
-  try {
-    const value = JSON.parse(localStorage.getItem(RECENT_KEY) ?? "[]") as unknown;
-    return Array.isArray(value) ? (value as RecentSession[]) : [];
-  } catch {
-    return [];
-  }
+  state: string;
+  modelHash: string | null;
 }
 
 export default function TrainingPage() {
   const navigate = useNavigate();
-  const [recent, setRecent] = useState<RecentSession[]>(readRecent);
+  const sessions = useApi<unknown>("/api/sessions");
   const [openId, setOpenId] = useState("");
   const [form, setForm] = useState({
     name: "", tag: "pneumoniamnist", rounds: 5, localEpochs: 1, batchSize: 32, lr: 0.001,
@@ -55,9 +48,6 @@ export default function TrainingPage() {
         ...(form.seed && { seed: form.seed }),
       };
       const created = await api<{ id: string; warnings: string[] }>("/api/sessions", { json: body });
-      const next = [{ id: created.id, name: form.name || form.tag, createdAt: new Date().toISOString() }, ...recent].slice(0, 20);
-      localStorage.setItem(RECENT_KEY, JSON.stringify(next));
-      setRecent(next);
       navigate(`/training/${encodeURIComponent(created.id)}`);
     } catch (err) {
       setError(err);
@@ -96,18 +86,23 @@ export default function TrainingPage() {
         <div><button type="submit" disabled={busy}>{busy ? "Starting…" : "Start training"}</button></div>
       </form>
       {error !== undefined && <ErrorBox error={error} action="Starting the session" />}
-      <h2>Sessions started in this browser</h2>
-      {recent.length === 0 ? <p className="status empty">No training session started from this browser yet.</p> : (
-        <Table<RecentSession>
-          caption="Your recent training sessions"
-          rows={recent}
-          rowKey={(r) => r.id}
-          columns={[
-            { key: "id", header: "Session", render: (r) => <Link to={`/training/${encodeURIComponent(r.id)}`}>{r.name} ({r.id.slice(0, 8)})</Link> },
-            { key: "createdAt", header: "Started", render: (r) => formatTime(r.createdAt) },
-          ]}
-        />
-      )}
+      <h2>Training sessions</h2>
+      <ApiView state={sessions} what="training sessions" isEmpty={(d) => listOf(d).length === 0} empty="No training session yet.">
+        {(data) => (
+          <Table<SessionRow>
+            caption="Training sessions, newest first"
+            rows={listOf<SessionRow>(data)}
+            rowKey={(r) => r.id}
+            columns={[
+              { key: "id", header: "Session", render: (r) => <Link to={`/training/${encodeURIComponent(r.id)}`}>{r.id.slice(0, 8)}</Link> },
+              { key: "state", header: "State", render: (r) => <span className={`badge ${r.state}`}>{r.state}</span> },
+              { key: "createdAt", header: "Created", render: (r) => formatTime(r.createdAt) },
+              { key: "createdBy", header: "By", render: (r) => r.createdBy.username ?? r.createdBy.id },
+              { key: "modelHash", header: "Latest model", render: (r) => (r.modelHash ? <code>{r.modelHash.slice(0, 12)}</code> : "—") },
+            ]}
+          />
+        )}
+      </ApiView>
       <form className="row" onSubmit={(e) => { e.preventDefault(); if (openId.trim()) navigate(`/training/${encodeURIComponent(openId.trim())}`); }}>
         <div><label htmlFor="tr-open">Open a session by id</label><input id="tr-open" value={openId} onChange={(e) => setOpenId(e.target.value)} /></div>
         <button type="submit" className="secondary">Open</button>

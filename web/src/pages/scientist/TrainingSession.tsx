@@ -1,6 +1,7 @@
 // One training session, live: the pooled federated evaluation of each round (loss, accuracy, AUC)
-// as charts, refreshed on every SSE event of /api/sessions/:id/events; start, cancel, and the
-// released model's download.
+// as charts and a table, refreshed on every SSE event of /api/sessions/:id/events; each hospital's
+// answer and participation; the final evaluation; start, cancel, and the model's download.
+// GET /api/sessions/:id reports evaluations pooled over the nodes only, so no per-node curves.
 import { useEffect, useMemo, useState } from "react";
 import { useParams } from "react-router";
 import { api, downloadResponse, request } from "../../lib/api.ts";
@@ -29,6 +30,7 @@ export interface SessionView {
   phase: string | null;
   secureAggregation: boolean;
   nodes: { nodeId: string; accepted: boolean; n: number | null }[];
+  selected: string[];
   modelHash: string | null;
   history: HistoryEntry[];
   finalEval: FedEval | null;
@@ -40,6 +42,20 @@ const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 function series(history: HistoryEntry[], pick: (e: FedEval) => number): Series[] {
   return [{ label: "global (pooled over the nodes)", points: history.map((h) => ({ x: h.round, y: h.metrics.fedEval ? pick(h.metrics.fedEval) : undefined })) }];
 }
+
+interface NodeRow { nodeId: string; accepted: boolean; n: number | null; selected: boolean; took: number[]; dropped: number[] }
+
+/** Each hospital's answer and, from the round history, the rounds it took part in or dropped out of. */
+function nodeRows(s: SessionView): NodeRow[] {
+  return s.nodes.map((n) => ({
+    ...n,
+    selected: s.selected.includes(n.nodeId),
+    took: s.history.filter((h) => h.metrics.participants.includes(n.nodeId)).map((h) => h.round),
+    dropped: s.history.filter((h) => h.metrics.dropouts.includes(n.nodeId)).map((h) => h.round),
+  }));
+}
+
+const fixed = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(4));
 
 export default function TrainingSessionPage() {
   const { id = "" } = useParams();
@@ -82,7 +98,8 @@ export default function TrainingSessionPage() {
   return (
     <section aria-labelledby="ts-title">
       <h1 id="ts-title">Training session</h1>
-      <ApiView state={{ ...state, data: session }} what="training session">
+      {/* a reload after an event keeps the view (and its charts) on screen instead of "Loading…" */}
+      <ApiView state={{ ...state, data: session, loading: state.loading && !session }} what="training session">
         {(s) => (
           <>
             <p className="status" role="status" aria-live="polite" data-testid="session-state">
@@ -96,6 +113,14 @@ export default function TrainingSessionPage() {
               {s.epsilon !== null && <><dt>Privacy spent (ε)</dt><dd>{s.epsilon.toFixed(3)}</dd></>}
               {s.modelHash && <><dt>Model hash</dt><dd><code>{s.modelHash}</code></dd></>}
             </dl>
+            {s.finalEval && (
+              <dl className="facts card" aria-label="Final evaluation" data-testid="final-eval">
+                <dt>Final accuracy</dt><dd>{fixed(s.finalEval.acc)}</dd>
+                <dt>Final AUC</dt><dd>{fixed(s.finalEval.auc)}</dd>
+                <dt>Final loss</dt><dd>{fixed(s.finalEval.loss)}</dd>
+                <dt>Validation examples (all nodes)</dt><dd>{s.finalEval.n}</dd>
+              </dl>
+            )}
             {history.length === 0 ? <p className="status empty">No round has completed yet; the charts appear after the first round.</p> : (
               <div className="charts">
                 <LineChart title="Loss per round" series={series(history, (e) => e.loss)} />
@@ -103,15 +128,34 @@ export default function TrainingSessionPage() {
                 <LineChart title="AUC per round" series={series(history, (e) => e.auc)} yMax={1} />
               </div>
             )}
-            {s.nodes.length > 0 && (
+            {history.length > 0 && (
               <Table
+                caption="Rounds"
+                rows={history}
+                rowKey={(h) => `${h.round}-${h.attempt}`}
+                columns={[
+                  { key: "round", header: "Round" },
+                  { key: "attempt", header: "Attempt" },
+                  { key: "loss", header: "Loss", render: (h) => fixed(h.metrics.fedEval?.loss) },
+                  { key: "acc", header: "Accuracy", render: (h) => fixed(h.metrics.fedEval?.acc) },
+                  { key: "auc", header: "AUC", render: (h) => fixed(h.metrics.fedEval?.auc) },
+                  { key: "participants", header: "Nodes", render: (h) => h.metrics.participants.join(", ") },
+                  { key: "dropouts", header: "Dropped out", render: (h) => h.metrics.dropouts.join(", ") || "none" },
+                ]}
+              />
+            )}
+            {s.nodes.length > 0 && (
+              <Table<NodeRow>
                 caption="Hospitals asked to take part"
-                rows={s.nodes}
+                rows={nodeRows(s)}
                 rowKey={(n) => n.nodeId}
                 columns={[
                   { key: "nodeId", header: "Node" },
                   { key: "accepted", header: "Answer", render: (n) => (n.accepted ? "accepted" : "declined") },
                   { key: "n", header: "Training examples" },
+                  { key: "selected", header: "In the current round", render: (n) => (n.selected ? "yes" : "no") },
+                  { key: "took", header: "Rounds taken part in", render: (n) => n.took.join(", ") || "none" },
+                  { key: "dropped", header: "Rounds dropped out of", render: (n) => n.dropped.join(", ") || "none" },
                 ]}
               />
             )}
