@@ -112,9 +112,17 @@ test("a session trains across three enrolled nodes, releases tfjs and ONNX, and 
   const sse = await fetch(`${server.url}/api/sessions/${id}/events`, { headers: { authorization: `Bearer ${scientist}` }, signal: ac.signal });
   assert.equal(sse.headers.get("content-type"), "text/event-stream; charset=utf-8");
   const reader = sse.body!.getReader();
-  const first = Buffer.from((await reader.read()).value ?? []).toString();
-  assert.match(first, /^event: snapshot\ndata: \{/);
-  ac.abort();
+  let stream = Buffer.from((await reader.read()).value ?? []).toString();
+  assert.match(stream, /^event: snapshot\ndata: \{/);
+  const finalEvals = () => stream.match(/^event: final\.eval$/gm)?.length ?? 0;
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      stream += Buffer.from(value).toString();
+      if (finalEvals() === 3) return;
+    }
+  })().catch(() => {});
   let v: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   for (let i = 0; i < 600; i++) {
     v = (await call("GET", `/api/sessions/${id}`, scientist)).body;
@@ -123,6 +131,12 @@ test("a session trains across three enrolled nodes, releases tfjs and ONNX, and 
   }
   assert.equal(v.state, "completed", JSON.stringify(v));
   assert.equal(v.history.length, 2);
+  // the stream tells a live view of every round and of each node's final evaluation (no protocol event of its own)
+  for (let i = 0; i < 100 && finalEvals() < 3; i++) await new Promise((r) => setTimeout(r, 100));
+  ac.abort();
+  await reading;
+  assert.equal(stream.match(/^event: round$/gm)?.length, 2);
+  assert.equal(finalEvals(), 3, stream);
   for (const h of v.history) assert.equal(h.metrics.participants.length, 3);
   const tfjs = await call("GET", `/api/sessions/${id}/model?format=tfjs`, scientist);
   assert.equal(tfjs.status, 200);
