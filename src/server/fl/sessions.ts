@@ -101,8 +101,8 @@ export class FlSessions {
   }
 
   /** The session, if this user may see it (its creator, a consortium-admin or a dpo). */
-  get(id: string, user: { id: string; roles: string[] }): Live {
-    const l = this.live.get(id);
+  async get(id: string, user: { id: string; roles: string[] }): Promise<Live> {
+    const l = this.live.get(id) ?? (await this.restoreFinished(id));
     if (!l) throw notFound(`no training session ${id}`);
     if (l.owner !== user.id && !seesEverySession(user))
       throw forbidden("only the session's creator, a consortium-admin or a dpo may see it");
@@ -110,7 +110,7 @@ export class FlSessions {
   }
 
   async start(id: string, user: { id: string; roles: string[] }): Promise<void> {
-    const l = this.get(id, user);
+    const l = await this.get(id, user);
     this.owned(l, user);
     await this.transition(id, () => {
       try {
@@ -123,7 +123,7 @@ export class FlSessions {
   }
 
   async cancel(id: string, user: { id: string; roles: string[] }): Promise<void> {
-    const l = this.get(id, user);
+    const l = await this.get(id, user);
     if (l.owner !== user.id && !user.roles.includes("consortium-admin")) throw forbidden("only the creator or a consortium-admin may cancel");
     await this.transition(id, () => l.c.cancel(Date.now(), `cancelled by ${user.id}`));
   }
@@ -136,7 +136,7 @@ export class FlSessions {
 
   /** The model of the last checkpoint as tfjs (zip of model.json + weights.bin) or ONNX bytes. */
   async model(id: string, user: { id: string; roles: string[] }, format: "tfjs" | "onnx"): Promise<{ bytes: Uint8Array; contentType: string; filename: string }> {
-    const l = this.get(id, user);
+    const l = await this.get(id, user);
     this.owned(l, user);
     const v = l.c.view();
     if (v.history.length === 0) throw new HttpError(409, "no-model", "no round has completed yet");
@@ -189,6 +189,20 @@ export class FlSessions {
     }
     this.nodeKeys = keys;
     this.nodeCerts = certs;
+  }
+
+  /** A session that ended before this server started is not held in memory: it is read back from
+   * its records when first asked for (view and model), and nothing of its resume step is sent. */
+  private async restoreFinished(id: string): Promise<Live | undefined> {
+    const row = await this.ctx.database.db.selectFrom("fl_sessions").select(["created_by", "state"]).where("id", "=", id).executeTakeFirst();
+    if (!row || !TERMINAL.has(row.state)) return undefined;
+    await this.ready();
+    const { coordinator } = await Coordinator.restore(this.store, id, this.deps(), Date.now());
+    const known = this.live.get(id); // another request restored it meanwhile
+    if (known) return known;
+    const l: Live = { c: coordinator, owner: row.created_by, queue: Promise.resolve(), listeners: new Set(), released: true };
+    this.live.set(id, l);
+    return l;
   }
 
   private owned(l: Live, user: { id: string }): void {

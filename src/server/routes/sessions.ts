@@ -89,7 +89,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
 
   app.get("/api/sessions/:id", { preHandler: readers, config: { audit: "fl.session.read" }, schema: one.schema }, async (request) => {
     const { params } = one.parse(request);
-    return (await sessions()).get(params.id, request.user!).c.view();
+    return (await (await sessions()).get(params.id, request.user!)).c.view();
   });
 
   app.post("/api/sessions/:id/start", { preHandler: scientist, config: { audit: "fl.session.start" }, schema: act.schema }, async (request) => {
@@ -97,7 +97,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
     request.auditEntity = { type: "fl-session", id: params.id };
     const fl = await sessions();
     await fl.start(params.id, request.user!);
-    return fl.get(params.id, request.user!).c.view();
+    return (await fl.get(params.id, request.user!)).c.view();
   });
 
   app.post("/api/sessions/:id/cancel", { preHandler: cancellers, config: { audit: "fl.session.cancel" }, schema: act.schema }, async (request) => {
@@ -105,7 +105,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
     request.auditEntity = { type: "fl-session", id: params.id };
     const fl = await sessions();
     await fl.cancel(params.id, request.user!);
-    return fl.get(params.id, request.user!).c.view();
+    return (await fl.get(params.id, request.user!)).c.view();
   });
 
   app.get("/api/sessions/:id/model", { preHandler: scientist, config: { audit: "fl.model.download" }, schema: model.schema }, async (request, reply) => {
@@ -120,7 +120,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
   app.get("/api/sessions/:id/events", { preHandler: readers, config: { audit: "fl.session.events" }, schema: events.schema }, async (request, reply) => {
     const { params } = events.parse(request);
     const fl = await sessions();
-    const live = fl.get(params.id, request.user!);
+    const live = await fl.get(params.id, request.user!);
     await ctx.audit.record({ action: "fl.session.events", outcome: "success", actor: { userId: request.user!.id, ip: request.ip }, entity: { type: "fl-session", id: params.id } });
     reply.hijack();
     const res = reply.raw;
