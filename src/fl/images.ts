@@ -3,41 +3,13 @@
 // train/val deterministically by patient. No file I/O: the caller hands in the files' bytes.
 import { createHash, createHmac } from "node:crypto";
 import { type ReadImageResult, readImage } from "../imaging/index.ts";
+import { parseCsvRows } from "../util/csv.ts";
 import type { Dataset } from "./dataset.ts";
 import { FlError } from "./errors.ts";
 
-/** RFC 4180: quoted fields, "" escapes, CRLF or LF; a header row is required. */
+/** labels.csv as records keyed by the header row (required). */
 export function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  const src = text.replace(/^\uFEFF/, "");
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i];
-    if (quoted) {
-      if (ch === '"' && src[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && src[i + 1] === "\n") i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-    } else field += ch;
-  }
-  if (field !== "" || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  const [header, ...body] = rows.filter((r) => !(r.length === 1 && r[0] === ""));
+  const [header, ...body] = parseCsvRows(text);
   if (!header) throw new FlError("DATASET_INVALID", "labels.csv is empty");
   return body.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? ""])));
 }

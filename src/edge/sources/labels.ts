@@ -3,6 +3,7 @@
 // whose value is the label (e.g. 0008103E Series Description). Labels are the hospital's own
 // vocabulary; they reach the catalogue, so they must not identify anyone (the admin's choice).
 import { readFileSync } from "node:fs";
+import { parseCsvRows } from "../../util/csv.ts";
 import { EdgeError } from "../errors.ts";
 
 /** Catalogue labels are short terms (the server accepts at most 64 characters). */
@@ -15,31 +16,11 @@ export interface LabelRules {
   attribute?: string;
 }
 
-function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      out.push(field);
-      field = "";
-    } else field += c;
-  }
-  out.push(field);
-  return out.map((f) => f.trim());
-}
-
 export function parseLabelsCsv(text: string, where = "labels.csv"): Map<string, string[]> {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.startsWith("#"));
-  const header = csvFields(lines[0] ?? "").map((h) => h.toLowerCase());
+  const lines = parseCsvRows(text)
+    .filter((r) => !(r[0] ?? "").startsWith("#"))
+    .map((r) => r.map((f) => f.trim()));
+  const header = (lines[0] ?? []).map((h) => h.toLowerCase());
   // "key,labels" is ours; "file,label[,split]" is the federated-learning folder format
   // (federated-learning.md §4.1), so one labels.csv serves both.
   const keyCol = header.findIndex((h) => h === "key" || h === "file" || h === "uid");
@@ -48,8 +29,7 @@ export function parseLabelsCsv(text: string, where = "labels.csv"): Map<string, 
     throw new EdgeError("LABELS_CSV", `${where}: the first line must name a key column (key, file or uid) and a labels column`);
   }
   const byKey = new Map<string, string[]>();
-  for (const [i, line] of lines.slice(1).entries()) {
-    const fields = csvFields(line);
+  for (const [i, fields] of lines.slice(1).entries()) {
     const key = fields[keyCol];
     const labels = fields[labelCol];
     if (!key || labels === undefined) {
