@@ -5,6 +5,7 @@
 // better-sqlite3 does with its own I/O. One connection, one writer, as §2 asks.
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { LedgerError } from "../errors.ts";
+import { bytesView as u8, type Row, toCheckpoint, toStored } from "./rows.ts";
 import type { IndexRows } from "../trace/rows.ts";
 import { APPEND_ONLY_MESSAGE, CONTIGUOUS_MESSAGE } from "./schema.ts";
 import type {
@@ -21,11 +22,9 @@ export interface PostgresStoreOptions {
   timeoutMs?: number;
 }
 
-type Row = Record<string, unknown>;
 type Reply = { result?: unknown; error?: { message: string; constraint?: string; code?: string } };
 
 const REBUILD_CHUNK = 5000;
-const u8 = (b: unknown): Uint8Array => new Uint8Array(b as Uint8Array);
 
 /** Maps errors raised by the ledger's triggers and constraints in PostgreSQL to ledger codes. */
 export function mapPgError(e: { message: string; constraint?: string }): Error {
@@ -203,25 +202,4 @@ export class PostgresLedgerStore implements LedgerStore {
     this.port.close();
     void this.worker.terminate();
   }
-}
-
-function toStored(r: Row): StoredRow {
-  return {
-    index: r.idx as number,
-    time: r.time as string,
-    type: r.type as string,
-    body: u8(r.body),
-    prevHash: u8(r.prev_hash),
-    leafHash: u8(r.leaf_hash),
-  };
-}
-
-function toCheckpoint(r: Row): CheckpointRow {
-  return {
-    treeSize: r.tree_size as number,
-    rootHash: u8(r.root_hash),
-    note: r.note as string,
-    keyId: r.key_id as string,
-    createdAt: r.created_at as string,
-  };
 }

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import { LedgerError } from "../errors.ts";
+import { bytesView as u8, type Row, toCheckpoint, toStored } from "./rows.ts";
 import type { IndexRows } from "../trace/rows.ts";
 import {
   APPEND_ONLY_MESSAGE,
@@ -33,14 +34,7 @@ export interface SqliteStoreOptions {
 type Db = Database.Database;
 
 const PAGE_SIZE = 16_384;
-type Row = Record<string, unknown>;
 
-// A view, not a copy: each Buffer the driver returns is fresh and owned by nobody else, and
-// copying every body, twice per entry on an audit, was a tenth of the audit's CPU time.
-const u8 = (b: unknown): Uint8Array => {
-  const x = b as Buffer;
-  return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-};
 
 /** Maps driver errors raised by the ledger's triggers and constraints to ledger codes. */
 export function mapSqliteError(err: unknown): unknown {
@@ -336,26 +330,5 @@ function insertIndexStatements(db: Db, p: string) {
     for (const t of rows.tokens) token.run(t, index);
     for (const h of rows.sourcePixels) source.run(h, index);
     if (rows.zw) zw.run(index, rows.zw.paramsId, rows.zw.mask, rows.zw.share, rows.zw.fullbits);
-  };
-}
-
-function toStored(r: Row): StoredRow {
-  return {
-    index: r.idx as number,
-    time: r.time as string,
-    type: r.type as string,
-    body: u8(r.body),
-    prevHash: u8(r.prev_hash),
-    leafHash: u8(r.leaf_hash),
-  };
-}
-
-function toCheckpoint(r: Row): CheckpointRow {
-  return {
-    treeSize: r.tree_size as number,
-    rootHash: u8(r.root_hash),
-    note: r.note as string,
-    keyId: r.key_id as string,
-    createdAt: r.created_at as string,
   };
 }
