@@ -1,4 +1,5 @@
-// Where the demo's images come from, in order: --data, $MEDTRACE_DATA, the user cache, a download
+// Where the demo's images come from, in order: --data, $MEDTRACE_DATA, ../shared/data beside a
+// development checkout, the user cache, a download
 // of PneumoniaMNIST from the official MedMNIST record (checksum-verified), and, with no network,
 // a generated synthetic set that says so everywhere it appears. The CT series has no public
 // download of ours, so without a data folder the CT part is synthetic too.
@@ -15,7 +16,10 @@ export const PNEUMONIAMNIST = {
   fileName: "pneumoniamnist.npz",
 } as const;
 
-export type DemoDataOrigin = "flag" | "env" | "cache" | "download" | "synthetic";
+export type DemoDataOrigin = "flag" | "env" | "default" | "cache" | "download" | "synthetic";
+
+/** Where a development checkout keeps the shared data (beside the clone), as the tests assume. */
+export const DEFAULT_DATA_DIR = "../shared/data";
 
 export interface DemoData {
   origin: DemoDataOrigin;
@@ -31,6 +35,8 @@ export interface ResolveOptions {
   dataFlag?: string;
   env?: NodeJS.ProcessEnv;
   cacheDir?: string;
+  /** The development default, ../shared/data (tests point it elsewhere). */
+  defaultDataDir?: string;
   /** Set false to never touch the network (tests, air-gapped sites). */
   download?: boolean;
   source?: { url: string; md5: string };
@@ -46,6 +52,7 @@ export async function resolveDemoData(options: ResolveOptions = {}): Promise<Dem
   for (const [origin, dir] of [
     ["flag", options.dataFlag],
     ["env", env.MEDTRACE_DATA],
+    ["default", options.defaultDataDir ?? DEFAULT_DATA_DIR],
   ] as const) {
     if (dir === undefined) continue;
     const found = fromDataFolder(origin, resolve(dir));

@@ -15,6 +15,7 @@ import { type RunningServer, startServer } from "../server/start.ts";
 import { ApiClient } from "./api-client.ts";
 import type { DemoData } from "./data.ts";
 import { type HospitalFolder, writeHospitalFolders } from "./hospitals.ts";
+import { DEMO_TRAINING_DATASET } from "./training-story.ts";
 
 export const DEMO_CONSORTIUM = "demo.medtrace";
 
@@ -152,7 +153,7 @@ async function enrolAndRun(api: ApiClient, adminToken: string, folder: HospitalF
   const created = await api.json<{ token: string }>("POST", "/api/nodes", { token: adminToken, json: { nodeId, displayName: `Demo ${nodeId}` } });
   const enrolment = await enrolNode({ server: api.base, nodeId, token: created.token, dir: nodeDir });
   mkdirSync(nodeDir, { recursive: true });
-  writeFileSync(join(nodeDir, NODE_FILE), `${JSON.stringify({ nodeId, source: `folder:${folder.dir}`, policy: DEMO_POLICY }, null, 2)}\n`);
+  writeFileSync(join(nodeDir, NODE_FILE), `${JSON.stringify({ nodeId, source: `folder:${folder.dir}`, policy: DEMO_POLICY, training: { datasets: [DEMO_TRAINING_DATASET] } }, null, 2)}\n`);
   const agent = startNode(loadNodeConfig(nodeDir), { serverUrl: enrolment.nodeUrl });
   try {
     await agent.channel.waitConnected(60_000);

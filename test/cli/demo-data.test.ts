@@ -12,6 +12,7 @@ import { readDicom, seriesToNrrd } from "../../src/imaging/index.ts";
 import { decodeFile, markFile, restoreFile } from "../../src/watermark/files.ts";
 import { watermarkKeys } from "../../src/watermark/reversible/index.ts";
 
+const NOWHERE = join(tmpdir(), "medtrace-no-such-data-dir");
 const payload = Buffer.from("PK\u0003\u0004 not really an npz, but bytes with a known checksum");
 const md5 = createHash("md5").update(payload).digest("hex");
 let server: Server;
@@ -33,7 +34,7 @@ before(async () => {
 after(() => new Promise<void>((r) => server.close(() => r())));
 
 describe("demo data resolution", () => {
-  test("--data wins, then $MEDTRACE_DATA; a --data folder without images is an error", async () => {
+  test("--data wins, then $MEDTRACE_DATA, then ../shared/data; a --data folder without images is an error", async () => {
     const shared = process.env.MEDTRACE_DATA ?? "../shared/data";
     const fromFlag = await resolveDemoData({ dataFlag: shared, env: {}, download: false });
     assert.equal(fromFlag.origin, "flag");
@@ -41,6 +42,9 @@ describe("demo data resolution", () => {
     assert.ok(fromFlag.ctDir && existsSync(fromFlag.ctDir));
     const fromEnv = await resolveDemoData({ env: { MEDTRACE_DATA: shared }, download: false });
     assert.equal(fromEnv.origin, "env");
+    const fromDefault = await resolveDemoData({ env: {}, defaultDataDir: shared, download: false });
+    assert.equal(fromDefault.origin, "default");
+    assert.ok(fromDefault.ctDir && existsSync(fromDefault.ctDir));
     const empty = mkdtempSync(join(tmpdir(), "medtrace-empty-"));
     await assert.rejects(resolveDemoData({ dataFlag: empty, env: {}, download: false }), /no pneumoniamnist/);
   });
@@ -48,21 +52,21 @@ describe("demo data resolution", () => {
   test("a verified download lands in the cache and is used from there next time", async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), "medtrace-cache-"));
     const seen: number[] = [];
-    const got = await resolveDemoData({ env: {}, cacheDir, source: { url: `${base}/ok.npz`, md5 }, onProgress: (n) => seen.push(n) });
+    const got = await resolveDemoData({ env: {}, defaultDataDir: NOWHERE, cacheDir, source: { url: `${base}/ok.npz`, md5 }, onProgress: (n) => seen.push(n) });
     assert.equal(got.origin, "download");
     assert.deepEqual(readFileSync(got.pneumoniaNpz as string), payload);
     assert.equal(seen.at(-1), payload.length);
-    const again = await resolveDemoData({ env: {}, cacheDir, download: false });
+    const again = await resolveDemoData({ env: {}, defaultDataDir: NOWHERE, cacheDir, download: false });
     assert.equal(again.origin, "cache");
   });
 
   test("a checksum mismatch or an unreachable server falls back to a labelled synthetic set and caches nothing", async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), "medtrace-cache-"));
-    const wrong = await resolveDemoData({ env: {}, cacheDir, source: { url: `${base}/ok.npz`, md5: "0".repeat(32) } });
+    const wrong = await resolveDemoData({ env: {}, defaultDataDir: NOWHERE, cacheDir, source: { url: `${base}/ok.npz`, md5: "0".repeat(32) } });
     assert.equal(wrong.origin, "synthetic");
     assert.match(wrong.description, /SYNTHETIC.*checksum mismatch/);
     assert.equal(existsSync(join(cacheDir, "pneumoniamnist.npz")), false);
-    const missing = await resolveDemoData({ env: {}, cacheDir, source: { url: `${base}/missing.npz`, md5 } });
+    const missing = await resolveDemoData({ env: {}, defaultDataDir: NOWHERE, cacheDir, source: { url: `${base}/missing.npz`, md5 } });
     assert.match(missing.description, /HTTP 404/);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LeakStory } from "../../demo/leak-story.ts";
 import type { DemoPlatform } from "../../demo/platform.ts";
+import type { TrainingStory } from "../../demo/training-story.ts";
 import { isLoopback } from "../../server/config.ts";
 import { WEB_ROOT } from "../../server/routes/web.ts";
 import { dataRoot } from "../../util/data-path.ts";
@@ -15,7 +16,7 @@ export const demoCommand: Command = {
   name: "demo",
   usage: [
     "demo [--port N] [--host H --tls-cert F --tls-key F] [--data DIR | --offline] [--once]",
-    "                                                            server, 3 hospitals, request, leak, trace",
+    "                                                            server, 3 hospitals, training, request, leak, trace",
     "demo watermark [--data DIR] [--out DIR] [--recipient ID]      mark, restore, share, leak and trace CT slices offline",
   ],
   async run(argv) {
@@ -53,6 +54,7 @@ async function platformDemo(argv: string[]): Promise<number> {
   const { progressBar, resolveDemoData } = await import("../../demo/data.ts");
   const { startDemoPlatform } = await import("../../demo/platform.ts");
   const { runLeakStory } = await import("../../demo/leak-story.ts");
+  const { runTrainingStory } = await import("../../demo/training-story.ts");
 
   const data = await resolveDemoData({ ...(values.data ? { dataFlag: values.data } : {}), download: !values.offline, onProgress: progressBar("downloading PneumoniaMNIST") });
   say(`medtrace demo: ${data.description}`);
@@ -61,22 +63,27 @@ async function platformDemo(argv: string[]): Promise<number> {
     throw err;
   });
   try {
+    const training = await runTrainingStory(platform, data, say);
     const story = await runLeakStory(platform, say);
-    const summary = summaryOf(platform, story, data, !once);
+    const ok = training.ok && story.ok;
+    const summary = summaryOf(platform, story, training, data, !once);
     if (json) output(true).result(summary, []);
-    else say(["", story.ok ? "the story held: the leaked copy was traced to the data scientist who received it" : "THE STORY DID NOT HOLD (see above)", ...closingLines(platform, story.grant.dicomweb, once)].join("\n"));
+    else say(["", ok ? "the story held: a model trained without moving images, and the leaked copy was traced to the data scientist who received it" : "THE STORY DID NOT HOLD (see above)", ...closingLines(platform, story.grant.dicomweb, once)].join("\n"));
     if (!once) await untilInterrupted();
-    return story.ok ? EXIT.ok : EXIT.error;
+    return ok ? EXIT.ok : EXIT.error;
   } finally {
     await platform.close();
     if (!once) say("demo stopped: server and hospitals closed");
   }
 }
 
-function summaryOf(p: DemoPlatform, story: LeakStory, data: { origin: string; description: string }, withPasswords: boolean) {
+function summaryOf(p: DemoPlatform, story: LeakStory, training: TrainingStory, data: { origin: string; description: string }, withPasswords: boolean) {
   const { lines: _lines, ...rest } = story;
+  const { lines: _trainingLines, ...trainingSummary } = training;
   return {
     ...rest,
+    ok: story.ok && training.ok,
+    training: trainingSummary,
     data: { origin: data.origin, description: data.description },
     urls: urlsOf(p, story.grant.dicomweb),
     workDir: p.workDir,
