@@ -4,7 +4,7 @@
 // federated training (issue 7) read.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createDicomFromPixels, monochromeImage, type PixelImage, readNpz } from "../imaging/index.ts";
+import { createDicomFromPixels, monochromeImage, nameUid, type PixelImage, readNpz } from "../imaging/index.ts";
 import type { DemoData } from "./data.ts";
 import { SYNTHETIC_LABEL, syntheticChestImages, syntheticCtSeries } from "./synthetic.ts";
 
@@ -94,6 +94,11 @@ export function writeHospitalFolders(data: DemoData, root: string, opts: { count
         patientName: chest.synthetic ? "SYNTHETIC^PHANTOM" : `PNEUMONIAMNIST^${i + 1}`,
         studyDescription: chest.synthetic ? SYNTHETIC_LABEL : "PneumoniaMNIST (MedMNIST v2, CC BY 4.0)",
         seriesDescription: chest.synthetic ? SYNTHETIC_LABEL : "PneumoniaMNIST train",
+        // Same UIDs on every run: a hospital's training data (order, split) is then the same, and a
+        // session with the same seed gives the same model hash on every run of the demo.
+        studyInstanceUid: nameUid(`demo/${patientId}/study`),
+        seriesInstanceUid: nameUid(`demo/${patientId}/series`),
+        sopInstanceUid: nameUid(`demo/${patientId}/instance`),
       });
       writeFileSync(join(dir, file), created.bytes);
       rows.push(`${file},${name},${patientId}`);

@@ -51,4 +51,4 @@ export {
   sniffFormat,
 } from "./sniff.ts";
 export type { Photometric, PixelImage, PixelPadding } from "./types.ts";
-export { newUid } from "./uid.ts";
+export { nameUid, newUid } from "./uid.ts";
