@@ -2,7 +2,8 @@
 // Default: the cheap experiments (secure-aggregation overhead and expansion at 0–30 % dropouts
 // for n ∈ {3, 5, 10, 20, 50}; 50-node round; DP ε table) plus a --quick accuracy smoke (1 seed,
 // 3 rounds, k = 3 IID). `--accuracy` adds centralised vs FedAvg k = 3 Dirichlet 0.5 at
-// R = 20 (one seed, tens of minutes on 2 cores); the full 3-seed grid is not run here.
+// R = 20 (one seed, tens of minutes on 2 cores). `--grid` runs the seeds × hospitals × splits
+// grid instead (bench/fl-grid.ts, its options there).
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { x25519KeyPair } from "../src/crypto/envelope.ts";
@@ -17,6 +18,7 @@ import { secureAggregateLocal } from "../src/fl/secagg-local.ts";
 import { type SimConfig, simulate } from "../src/fl/simulate.ts";
 import { localTrain } from "../src/fl/train.ts";
 import { dataPath } from "../src/util/data-path.ts";
+import grid from "./fl-grid.ts";
 
 interface Check {
   name: string;
@@ -36,6 +38,7 @@ function table(head: string[], rows: (string | number)[][]): string {
 }
 
 export default async function (argv: string[]): Promise<number> {
+  if (argv.includes("--grid")) return grid(argv);
   const json = argv.includes("--json");
   const check = argv.includes("--check");
   const withAccuracy = argv.includes("--accuracy");

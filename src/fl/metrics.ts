@@ -43,3 +43,29 @@ export function aucOf(probs: Float32Array, y: Int32Array, k: number): number {
   }
   return m ? s / m : Number.NaN;
 }
+
+/** Binary accuracy when p[1] ≥ t means class 1. probs is n×2 row-major. */
+export function accuracyAt(probs: Float32Array, y: Int32Array, t: number): number {
+  let correct = 0;
+  for (let i = 0; i < y.length; i++) if ((probs[2 * i + 1] >= t ? 1 : 0) === y[i]) correct++;
+  return correct / y.length;
+}
+
+/**
+ * Binary: the cut on p[1] (grid 0.05…0.95, step 0.01) with the best accuracy on these scores,
+ * meant for the validation split so that the test split is never used to choose it; ties keep
+ * the cut nearest 0.5 (argmax).
+ */
+export function bestThreshold(probs: Float32Array, y: Int32Array): number {
+  let best = 0.5;
+  let bestAcc = accuracyAt(probs, y, 0.5);
+  for (let i = 5; i <= 95; i++) {
+    const t = i / 100;
+    const a = accuracyAt(probs, y, t);
+    if (a > bestAcc || (a === bestAcc && Math.abs(t - 0.5) < Math.abs(best - 0.5))) {
+      best = t;
+      bestAcc = a;
+    }
+  }
+  return best;
+}

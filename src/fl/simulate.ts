@@ -27,10 +27,11 @@ import {
   modelHash,
   setFlat,
 } from "./model.ts";
+import { accuracyAt, bestThreshold } from "./metrics.ts";
 import { defaultSecAggParams } from "./secagg.ts";
 import { secureAggregateLocal } from "./secagg-local.ts";
 import { type FitResult, makeStrategy } from "./strategies/index.ts";
-import { evaluate } from "./train.ts";
+import { balancedClassWeights, evaluate } from "./train.ts";
 import { inProcessTrainer, workerTrainer } from "./trainer-pool.ts";
 import { type AlertEvent, degraded, detectOutliers, l2 } from "./validate.ts";
 
@@ -49,6 +50,8 @@ export interface SimConfig {
   learningRate?: number;
   lrDecayPerRound?: number;
   shiftPx?: number;
+  /** "balanced": each node weighs its loss by its own inverse class frequency (capped, train.ts) */
+  classWeighting?: "none" | "balanced";
   maxUpdateNorm?: number;
   excludeOutliers?: boolean;
   /** fraction of nodes dropping after ShareKeys each round (secure aggregation) or not sending (plain) */
@@ -70,6 +73,8 @@ export interface RoundReport {
   acc: number;
   auc: number;
   valAcc?: number;
+  /** binary with a val split: test ACC at the p[1] cut that is best on val (§10 keeps 0.5 as the headline) */
+  accValThreshold?: { threshold: number; acc: number };
   participants: number;
   modelHash: string;
   ms: { wall: number; trainMax: number; trainSum: number; nodeCryptoMax: number; server: number };
@@ -157,6 +162,9 @@ export async function simulate(
     nodeKeys.set(id, k.publicKey);
     nodeSecrets.set(id, randomBytes(32));
   }
+  const classWeights = shards.map((s) =>
+    cfg.classWeighting === "balanced" ? balancedClassWeights(s) : undefined,
+  );
   const declaredN = new Map(nodeIds.map((id, k) => [id, shards[k].n]));
   const trainer =
     cfg.workers && cfg.workers > 0
@@ -211,6 +219,7 @@ export async function simulate(
             learningRate: rc.learningRate,
             proxMu: rc.proxMu,
             shiftPx: cfg.shiftPx ?? 0,
+            classWeights: classWeights[k],
           })
           .then((res) => {
             trainMax = Math.max(trainMax, res.ms);
@@ -365,6 +374,8 @@ export async function simulate(
       setFlat(model, global);
       const ev = evaluate(model, data.test);
       const val = data.val ? evaluate(model, data.val) : undefined;
+      const cut =
+        val && data.val && data.val.classes === 2 ? bestThreshold(val.probs, data.val.y) : undefined;
       for (const x of rejected) {
         const count = (rejections.get(x.nodeId) ?? 0) + 1;
         rejections.set(x.nodeId, count);
@@ -390,6 +401,8 @@ export async function simulate(
         acc: ev.acc,
         auc: ev.auc,
         valAcc: val?.acc,
+        accValThreshold:
+          cut === undefined ? undefined : { threshold: cut, acc: accuracyAt(ev.probs, data.test.y, cut) },
         participants,
         modelHash: modelHash(global),
         ms: { wall: performance.now() - t0, trainMax, trainSum, nodeCryptoMax, server },

@@ -20,6 +20,8 @@ export interface TrainOptions {
   /** FedProx μ: adds (μ/2)·‖w − w_global‖² to the loss. */
   proxMu?: number;
   shiftPx?: number;
+  /** per-class loss weights (class-balanced loss); absent = every example weighs 1 */
+  classWeights?: number[];
 }
 
 export interface TrainResult {
@@ -89,20 +91,24 @@ export function localTrain(
         const idx = order.slice(s, s + bs);
         const xb = new Float32Array(idx.length * per);
         const yb = new Float32Array(idx.length * data.classes);
+        const wb = o.classWeights ? new Float32Array(idx.length) : null;
         for (let i = 0; i < idx.length; i++) {
           xb.set(data.x.subarray(idx[i] * per, (idx[i] + 1) * per), i * per);
           yb[i * data.classes + data.y[idx[i]]] = 1;
+          if (wb && o.classWeights) wb[i] = o.classWeights[data.y[idx[i]]];
         }
         if (aug && o.shiftPx) shiftBatch(xb, idx.length, data, o.shiftPx, aug);
         const loss = tf.tidy(() => {
           const xs = tf.tensor4d(xb, [idx.length, data.h, data.w, data.c]);
           const ys = tf.tensor2d(yb, [idx.length, data.classes]);
+          const ws = wb ? tf.tensor1d(wb) : undefined;
           const cost = opt.minimize(
             () => {
               const p = model.apply(xs, { training: true }) as tf.Tensor;
               let l = tf.losses.softmaxCrossEntropy(
                 ys,
                 tf.log(tf.clipByValue(p, 1e-7, 1)),
+                ws,
               ) as tf.Scalar;
               // softmaxCrossEntropy expects logits: log-probabilities are valid logits of p.
               if (mu > 0) {
@@ -134,11 +140,23 @@ export function localTrain(
   return { delta, n: data.n, loss: lossCount ? lossSum / lossCount : Number.NaN, steps };
 }
 
+/**
+ * Class-balanced loss weights n / (K · n_c) from a node's own class counts, capped at `cap` so a
+ * hospital holding three examples of a class does not weigh each of them by hundreds.
+ */
+export function balancedClassWeights(d: Dataset, cap = 5): number[] {
+  const counts = new Array<number>(d.classes).fill(0);
+  for (const v of d.y) counts[v]++;
+  return counts.map((c) => (c === 0 ? 1 : Math.min(cap, d.n / (d.classes * c))));
+}
+
 export interface EvalResult {
   n: number;
   loss: number;
   acc: number;
   auc: number;
+  /** n×K probabilities, kept so callers can apply a threshold chosen elsewhere */
+  probs: Float32Array;
 }
 
 export function predict(model: tf.LayersModel, data: Dataset, batch = 256): Float32Array {
@@ -168,5 +186,5 @@ export function evaluate(model: tf.LayersModel, data: Dataset): EvalResult {
     if (best === data.y[i]) correct++;
     loss -= Math.log(Math.max(probs[i * k + data.y[i]], 1e-7));
   }
-  return { n: data.n, loss: loss / data.n, acc: correct / data.n, auc: aucOf(probs, data.y, k) };
+  return { n: data.n, loss: loss / data.n, acc: correct / data.n, auc: aucOf(probs, data.y, k), probs };
 }
