@@ -6,7 +6,7 @@ import { parseCanonical } from "../canonical/json.ts";
 import { validateEntry } from "../entry/validate.ts";
 import type { LedgerErrorCode } from "../errors.ts";
 import { equalBytes, leafHash, toHex } from "../merkle/hash.ts";
-import type { StoredRow } from "../store/types.ts";
+import type { LedgerStore, StoredRow } from "../store/types.ts";
 
 export interface Finding {
   code: LedgerErrorCode;
@@ -33,6 +33,16 @@ export interface ChunkCheck {
 export interface ChunkOptions {
   /** Validate every entry against its type's schema (ledger.md §12 step 1.5); default true. */
   schema?: boolean;
+}
+
+/** Checks the stored rows with idx in [from, from + limit); a missing row shows as a jump in idx. */
+export function checkRange(
+  store: Pick<LedgerStore, "entries">,
+  from: number,
+  limit: number,
+  opts: ChunkOptions = {},
+): ChunkCheck {
+  return checkChunk(store.entries(from, limit).filter((r) => r.index < from + limit), opts);
 }
 
 const CHAIN_MSG = "index or prevHash does not follow the previous entry";

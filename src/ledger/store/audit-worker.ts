@@ -1,7 +1,7 @@
 // Worker of verifyLogParallel: reads chunks of rows through its own read-only connection and
 // returns the per-entry checks (canonical form, leaf hash, schema).
 import { parentPort, workerData } from "node:worker_threads";
-import { checkChunk } from "../audit/entry-check.ts";
+import { checkRange } from "../audit/entry-check.ts";
 import { SqliteLedgerStore } from "./sqlite.ts";
 
 const { path, schema } = workerData as { path: string; schema: boolean };
@@ -12,7 +12,6 @@ parentPort!.on("message", (m: { id: number; from: number; limit: number } | "clo
     parentPort!.close();
     return;
   }
-  const rows = store.entries(m.from, m.limit).filter((r) => r.index < m.from + m.limit);
-  const check = checkChunk(rows, { schema });
+  const check = checkRange(store, m.from, m.limit, { schema });
   parentPort!.postMessage({ id: m.id, check }, [check.leaves.buffer as ArrayBuffer]);
 });
