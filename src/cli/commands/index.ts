@@ -20,4 +20,5 @@ export const commands: CommandEntry[] = [
   { name: "ca", load: async () => (await import("./ca.ts")).caCommand },
   { name: "node", load: async () => (await import("./node.ts")).nodeCommand },
   { name: "server", load: async () => (await import("./server.ts")).serverCommand },
+  { name: "train", load: async () => (await import("./train.ts")).trainCommand },
 ];
