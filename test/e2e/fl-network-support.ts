@@ -7,16 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { unzipSync } from "fflate";
 import { masterSecret } from "../../src/crypto/index.ts";
 import { writeHospitalFolders } from "../../src/demo/hospitals.ts";
+import { officialTestScore } from "../../src/demo/training-story.ts";
 import { enrolNode } from "../../src/edge/enrol.ts";
-import { initBackend } from "../../src/fl/backend.ts";
-import { type Dataset, npzDatasets } from "../../src/fl/dataset.ts";
-import { imageDataset } from "../../src/fl/images.ts";
-import { createDicomFromPixels } from "../../src/imaging/index.ts";
-import { loadModel } from "../../src/fl/model.ts";
-import { evaluate } from "../../src/fl/train.ts";
 import { type RunningServer, startServer } from "../../src/server/start.ts";
 import { dataPath } from "../../src/util/data-path.ts";
 
@@ -98,30 +92,7 @@ export async function startNet(count: number, chestPerNode: number): Promise<Net
   };
 }
 
-/**
- * The released tfjs model on PneumoniaMNIST's official test split, read the way the nodes read
- * their images (DICOM -> §4.2 preprocessing), so training and evaluation see the same inputs.
- */
-export async function testAccuracy(zip: Uint8Array): Promise<{ acc: number; auc: number }> {
-  await initBackend("wasm");
-  const files = unzipSync(zip);
-  const model = await loadModel({ modelJson: JSON.parse(Buffer.from(files["model.json"]).toString()), weightsBin: files["weights.bin"] });
-  const ev = evaluate(model, officialTestSplit());
-  model.dispose();
-  return { acc: ev.acc, auc: ev.auc };
-}
-
-function officialTestSplit(): Dataset {
-  const t = npzDatasets(readFileSync(dataPath("pneumoniamnist", "pneumoniamnist.npz"))).test;
-  const per = t.h * t.w;
-  const dicom = new Map<string, Uint8Array>();
-  const rows = ["file,label,split"];
-  for (let i = 0; i < t.n; i++) {
-    const px = Int32Array.from(t.x.subarray(i * per, (i + 1) * per), (v) => Math.round(v * 255));
-    const image = { rows: t.h, cols: t.w, frames: 1, samplesPerPixel: 1, bitsAllocated: 8, bitsStored: 8, highBit: 7, pixelRepresentation: 0 as const, photometric: "MONOCHROME2" as const, planes: [px] };
-    dicom.set(`t${i}.dcm`, createDicomFromPixels(image, { modality: "CR", patientId: `T${i}` }).bytes);
-    rows.push(`t${i}.dcm,${t.y[i]},test`);
-  }
-  const ds = imageDataset(dicom, rows.join("\n"), { datasetId: "test", classes: ["normal", "pneumonia"], inputSize: 28 });
-  return ds.test as Dataset;
+/** The released tfjs model on PneumoniaMNIST's official test split, read the way the nodes read their images. */
+export function testAccuracy(zip: Uint8Array): Promise<{ acc: number; auc: number }> {
+  return officialTestScore(zip, readFileSync(dataPath("pneumoniamnist", "pneumoniamnist.npz")));
 }
