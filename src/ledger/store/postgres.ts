@@ -5,7 +5,7 @@
 // better-sqlite3 does with its own I/O. One connection, one writer, as §2 asks.
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { LedgerError } from "../errors.ts";
-import { bytesView as u8, type Row, toCheckpoint, toStored } from "./rows.ts";
+import { bytesView as u8, type Row, toAnchor, toCheckpoint, toStored } from "./rows.ts";
 import type { IndexRows } from "../trace/rows.ts";
 import { APPEND_ONLY_MESSAGE, CONTIGUOUS_MESSAGE } from "./schema.ts";
 import type {
@@ -130,16 +130,7 @@ export class PostgresLedgerStore implements LedgerStore {
   }
 
   anchors(): AnchorRow[] {
-    return this.call<Row[]>("anchors").map((r) => ({
-      treeSize: r.tree_size as number,
-      rootHash: u8(r.root_hash),
-      chainId: r.chain_id as number,
-      contract: r.contract as string,
-      txHash: r.tx_hash as string,
-      blockNumber: r.block_number as number,
-      anchorIndex: r.anchor_index as number,
-      createdAt: r.created_at as string,
-    }));
+    return this.call<Row[]>("anchors").map(toAnchor);
   }
 
   findMarkedPixels(pixelSha256: Uint8Array): number | null {

@@ -1,5 +1,5 @@
 // Database rows to the store's types, shared by the SQLite and PostgreSQL stores (same columns).
-import type { CheckpointRow, StoredRow } from "./types.ts";
+import type { AnchorRow, CheckpointRow, StoredRow } from "./types.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -27,6 +27,19 @@ export function toCheckpoint(r: Row): CheckpointRow {
     rootHash: bytesView(r.root_hash),
     note: r.note as string,
     keyId: r.key_id as string,
+    createdAt: r.created_at as string,
+  };
+}
+
+export function toAnchor(r: Row): AnchorRow {
+  return {
+    treeSize: r.tree_size as number,
+    rootHash: bytesView(r.root_hash),
+    chainId: r.chain_id as number,
+    contract: r.contract as string,
+    txHash: r.tx_hash as string,
+    blockNumber: r.block_number as number,
+    anchorIndex: r.anchor_index as number,
     createdAt: r.created_at as string,
   };
 }

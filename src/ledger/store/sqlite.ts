@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
 import { LedgerError } from "../errors.ts";
-import { bytesView as u8, type Row, toCheckpoint, toStored } from "./rows.ts";
+import { bytesView as u8, type Row, toAnchor, toCheckpoint, toStored } from "./rows.ts";
 import type { IndexRows } from "../trace/rows.ts";
 import {
   APPEND_ONLY_MESSAGE,
@@ -161,16 +161,7 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   anchors(): AnchorRow[] {
-    return (this.q.anchors.all() as Row[]).map((r) => ({
-      treeSize: r.tree_size as number,
-      rootHash: u8(r.root_hash),
-      chainId: r.chain_id as number,
-      contract: r.contract as string,
-      txHash: r.tx_hash as string,
-      blockNumber: r.block_number as number,
-      anchorIndex: r.anchor_index as number,
-      createdAt: r.created_at as string,
-    }));
+    return (this.q.anchors.all() as Row[]).map(toAnchor);
   }
 
   findMarkedPixels(pixelSha256: Uint8Array): number | null {
